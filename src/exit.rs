@@ -1,0 +1,1 @@
+//! exit: maps errors to exit codes.

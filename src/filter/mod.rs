@@ -1,0 +1,1 @@
+//! filter: (to be written)

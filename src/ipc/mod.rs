@@ -1,0 +1,1 @@
+//! ipc: (to be written)

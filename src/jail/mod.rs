@@ -1,0 +1,1 @@
+//! jail: (to be written)

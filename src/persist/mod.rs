@@ -1,0 +1,1 @@
+//! persist: (to be written)
