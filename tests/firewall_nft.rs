@@ -131,7 +131,10 @@ fn scaffold_is_installed() {
         let rs = ruleset();
         let sets = objects(&rs, "set");
         let names: Vec<&str> = sets.iter().map(|s| s["name"].as_str().unwrap()).collect();
-        assert_eq!(names, ["sshd_ipv4", "sshd_ipv6", "nginx_ipv4", "nginx_ipv6"]);
+        assert_eq!(
+            names,
+            ["sshd_ipv4", "sshd_ipv6", "nginx_ipv4", "nginx_ipv6"]
+        );
         for s in &sets {
             assert_eq!(s["family"], "inet");
             assert_eq!(s["table"], "fail2zig");
@@ -216,4 +219,191 @@ fn ban_unban_list_v4_v6() {
         b.unban("sshd", &[ip("::ffff:198.51.100.7")]).unwrap();
         assert!(b.list("sshd").unwrap().is_empty());
     });
+}
+
+#[test]
+fn bans_expire_in_the_kernel() {
+    in_netns("bans_expire_in_the_kernel", &[], || {
+        let mut b = backend();
+        b.start(&[jail("sshd")]).unwrap();
+        b.ban(
+            "sshd",
+            &[
+                BanEntry {
+                    ip: ip("192.0.2.5"),
+                    timeout: Some(Duration::from_millis(300)),
+                },
+                ban("192.0.2.6", Some(600)),
+            ],
+        )
+        .unwrap();
+        assert_eq!(elements("fail2zig", "sshd_ipv4").len(), 2);
+        // The daemon is gone: only the kernel's timeout removes the element.
+        drop(b);
+        std::thread::sleep(Duration::from_millis(800));
+        let left = elements("fail2zig", "sshd_ipv4");
+        assert_eq!(left.len(), 1, "{left:?}");
+        assert_eq!(left[0].0, "192.0.2.6");
+    });
+}
+
+#[test]
+fn flush_removes_every_ban_of_a_jail() {
+    in_netns("flush_removes_every_ban_of_a_jail", &[], || {
+        let mut b = backend();
+        b.start(&[jail("sshd"), jail("nginx")]).unwrap();
+        b.ban(
+            "sshd",
+            &[ban("192.0.2.1", Some(60)), ban("2001:db8::2", None)],
+        )
+        .unwrap();
+        b.ban("nginx", &[ban("192.0.2.1", Some(60))]).unwrap();
+        b.flush("sshd").unwrap();
+        assert!(elements("fail2zig", "sshd_ipv4").is_empty());
+        assert!(elements("fail2zig", "sshd_ipv6").is_empty());
+        assert_eq!(elements("fail2zig", "nginx_ipv4").len(), 1);
+    });
+}
+
+#[test]
+fn restart_keeps_elements_without_duplicating_rules() {
+    in_netns(
+        "restart_keeps_elements_without_duplicating_rules",
+        &[],
+        || {
+            let mut ssh = jail("sshd");
+            ssh.ports = vec![(22, 22)];
+            {
+                let mut b = backend();
+                b.start(&[ssh.clone()]).unwrap();
+                b.ban(
+                    "sshd",
+                    &[ban("192.0.2.1", Some(600)), ban("2001:db8::1", None)],
+                )
+                .unwrap();
+            }
+            let before = rules_text();
+            let mut b = backend();
+            let mut existing = b.start(&[ssh.clone()]).unwrap();
+            existing.sort_by_key(|e| e.1.ip);
+            assert_eq!(existing.len(), 2, "{existing:?}");
+            assert_eq!(existing[0].0, "sshd");
+            assert_eq!(existing[0].1.ip, ip("192.0.2.1"));
+            assert!(existing[0].1.expires_in.unwrap() > Duration::from_secs(590));
+            assert_eq!(
+                existing[1].1,
+                KernelBan {
+                    ip: ip("2001:db8::1"),
+                    expires_in: None
+                }
+            );
+            // Third start in the same process: still two rules.
+            b.start(&[ssh]).unwrap();
+            assert_eq!(objects(&ruleset(), "rule").len(), 2);
+            let strip = |t: &str| t.replace(char::is_numeric, "");
+            assert_eq!(strip(&rules_text()), strip(&before));
+            assert_eq!(elements("fail2zig", "sshd_ipv4").len(), 1);
+        },
+    );
+}
+
+#[test]
+fn stop_removes_listed_jails_only() {
+    in_netns("stop_removes_listed_jails_only", &[], || {
+        let mut b = backend();
+        b.start(&[jail("sshd"), jail("nginx")]).unwrap();
+        b.ban("nginx", &[ban("192.0.2.1", Some(60))]).unwrap();
+        b.stop(&["sshd".to_string()]).unwrap();
+        let rs = ruleset();
+        let sets: Vec<String> = objects(&rs, "set")
+            .iter()
+            .map(|s| s["name"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(sets, ["nginx_ipv4", "nginx_ipv6"]);
+        assert_eq!(objects(&rs, "rule").len(), 2);
+        assert_eq!(elements("fail2zig", "nginx_ipv4").len(), 1);
+        b.stop(&["nginx".to_string()]).unwrap();
+        assert!(objects(&ruleset(), "table").is_empty());
+    });
+}
+
+#[test]
+fn conflicting_set_is_a_clear_error() {
+    in_netns("conflicting_set_is_a_clear_error", &[], || {
+        nft(&["add", "table", "inet", "fail2zig"]);
+        nft(&[
+            "add",
+            "set",
+            "inet",
+            "fail2zig",
+            "sshd_ipv4",
+            "{ type ipv4_addr; }",
+        ]);
+        let mut b = backend();
+        let err = b.ensure(&[jail("sshd")]).unwrap_err();
+        assert!(
+            matches!(&err, NftError::ConflictingSet { set, .. } if set == "sshd_ipv4"),
+            "{err:?}"
+        );
+        let msg = err.to_string();
+        assert!(
+            msg.contains("set sshd_ipv4 in table inet fail2zig already exists"),
+            "{msg}"
+        );
+        let src = std::error::Error::source(&err).unwrap().to_string();
+        assert!(src.contains("add set sshd_ipv4"), "{src}");
+        assert!(src.contains("File exists"), "{src}");
+        // Nothing of the batch was applied: no chain, the old set untouched.
+        assert!(objects(&ruleset(), "chain").is_empty());
+    });
+}
+
+#[test]
+fn missing_table_is_a_clear_error() {
+    in_netns("missing_table_is_a_clear_error", &[], || {
+        let mut b = backend();
+        let err = b
+            .add_bans("sshd", &[ban("192.0.2.1", Some(60))])
+            .unwrap_err();
+        assert!(
+            matches!(&err, NftError::MissingSets { jail, .. } if jail == "sshd"),
+            "{err:?}"
+        );
+        let src = std::error::Error::source(&err).unwrap().to_string();
+        assert!(src.contains("add 1 element(s) to set sshd_ipv4"), "{src}");
+        assert!(src.contains("No such file or directory"), "{src}");
+        assert!(b.list_bans("sshd").is_err());
+    });
+}
+
+#[test]
+fn table_flushed_behind_our_back_is_reinstalled() {
+    in_netns("table_flushed_behind_our_back_is_reinstalled", &[], || {
+        let mut b = backend();
+        b.start(&[jail("sshd")]).unwrap();
+        nft(&["flush", "ruleset"]);
+        b.ban("sshd", &[ban("192.0.2.1", Some(60))]).unwrap();
+        assert_eq!(elements("fail2zig", "sshd_ipv4").len(), 1);
+        assert_eq!(objects(&ruleset(), "rule").len(), 2);
+    });
+}
+
+#[test]
+fn without_cap_net_admin_the_probe_says_so() {
+    in_netns(
+        "without_cap_net_admin_the_probe_says_so",
+        &[
+            "setpriv",
+            "--inh-caps=-net_admin",
+            "--bounding-set=-net_admin",
+            "--",
+        ],
+        || {
+            let err = fail2zig::firewall::probe_nftables().unwrap_err();
+            assert!(matches!(err, NftError::PermissionDenied(_)), "{err:?}");
+            assert!(err.to_string().contains("CAP_NET_ADMIN"), "{err}");
+            let src = std::error::Error::source(&err).unwrap().to_string();
+            assert!(src.contains("Operation not permitted"), "{src}");
+        },
+    );
 }

@@ -78,7 +78,9 @@ pub enum NetlinkError {
         "receiving netlink replies: kernel state is unknown (replies were lost), resync by dumping"
     )]
     Recv(#[source] Errno),
-    #[error("no reply from the kernel within {waited:?} ({pending} replies missing); kernel state is unknown")]
+    #[error(
+        "no reply from the kernel within {waited:?} ({pending} replies missing); kernel state is unknown"
+    )]
     Timeout { waited: Duration, pending: usize },
     #[error("netlink datagram of {len} bytes was truncated to {cap}")]
     Truncated { len: usize, cap: usize },
@@ -87,7 +89,7 @@ pub enum NetlinkError {
     #[error("dump was interrupted by a concurrent change")]
     DumpInterrupted,
     #[error("{0}")]
-    Kernel(KernelError),
+    Kernel(Box<KernelError>),
 }
 
 /// The kernel refused a message: which one, and why.
@@ -281,7 +283,8 @@ impl Writer {
         }
         let start = self.buf.len();
         self.buf.extend_from_slice(&0u16.to_ne_bytes());
-        self.buf.extend_from_slice(&(attr | NLA_F_NESTED).to_ne_bytes());
+        self.buf
+            .extend_from_slice(&(attr | NLA_F_NESTED).to_ne_bytes());
         self.open_nests += 1;
         Ok(Nest { start, attr })
     }
@@ -334,7 +337,13 @@ impl Batch {
     /// Starts a batch for an nfnetlink subsystem; BATCH_BEGIN takes `first_seq`.
     pub fn new(first_seq: u32, subsys: u16) -> Result<Self, NetlinkError> {
         let mut w = Writer::with_capacity(4096);
-        w.begin_message(NFNL_MSG_BATCH_BEGIN, NLM_F_REQUEST, first_seq, NFPROTO_UNSPEC, subsys)?;
+        w.begin_message(
+            NFNL_MSG_BATCH_BEGIN,
+            NLM_F_REQUEST,
+            first_seq,
+            NFPROTO_UNSPEC,
+            subsys,
+        )?;
         w.end_message()?;
         Ok(Self {
             w,
@@ -516,7 +525,9 @@ impl<'a> Iterator for Attrs<'a> {
         let len = usize::from(len);
         if len < NLA_HDRLEN || len > b.len() {
             self.rest = &[];
-            return Some(Err(NetlinkError::Malformed("attribute length out of bounds")));
+            return Some(Err(NetlinkError::Malformed(
+                "attribute length out of bounds",
+            )));
         }
         self.rest = b.get(align4(len)..).unwrap_or(&[]);
         Some(Ok((ty & NLA_TYPE_MASK, &b[NLA_HDRLEN..len])))
@@ -525,18 +536,16 @@ impl<'a> Iterator for Attrs<'a> {
 
 /// Reads a big-endian u32 attribute payload.
 pub fn be32(p: &[u8]) -> Result<u32, NetlinkError> {
-    Ok(u32::from_be_bytes(
-        p.try_into()
-            .map_err(|_| NetlinkError::Malformed("u32 attribute of wrong size"))?,
-    ))
+    Ok(u32::from_be_bytes(p.try_into().map_err(|_| {
+        NetlinkError::Malformed("u32 attribute of wrong size")
+    })?))
 }
 
 /// Reads a big-endian u64 attribute payload.
 pub fn be64(p: &[u8]) -> Result<u64, NetlinkError> {
-    Ok(u64::from_be_bytes(
-        p.try_into()
-            .map_err(|_| NetlinkError::Malformed("u64 attribute of wrong size"))?,
-    ))
+    Ok(u64::from_be_bytes(p.try_into().map_err(|_| {
+        NetlinkError::Malformed("u64 attribute of wrong size")
+    })?))
 }
 
 /// The parsed body of an `NLMSG_ERROR` message.
@@ -610,12 +619,10 @@ impl NetlinkSocket {
         // FORCE needs CAP_NET_ADMIN, which every request needs anyway; fall back to the
         // sysctl-capped variants so that the probe can still report EPERM clearly.
         if sockopt::set_socket_recv_buffer_size_force(&fd, RCVBUF_BYTES).is_err() {
-            sockopt::set_socket_recv_buffer_size(&fd, RCVBUF_BYTES)
-                .map_err(setup("SO_RCVBUF"))?;
+            sockopt::set_socket_recv_buffer_size(&fd, RCVBUF_BYTES).map_err(setup("SO_RCVBUF"))?;
         }
         if sockopt::set_socket_send_buffer_size_force(&fd, SNDBUF_BYTES).is_err() {
-            sockopt::set_socket_send_buffer_size(&fd, SNDBUF_BYTES)
-                .map_err(setup("SO_SNDBUF"))?;
+            sockopt::set_socket_send_buffer_size(&fd, SNDBUF_BYTES).map_err(setup("SO_SNDBUF"))?;
         }
         let sndbuf = sockopt::socket_send_buffer_size(&fd).map_err(setup("SO_SNDBUF read"))?;
         rustix::net::bind(&fd, &SocketAddrNetlink::new(0, 0)).map_err(setup("bind"))?;
@@ -700,7 +707,13 @@ impl NetlinkSocket {
             }
         }
         if let Some(reply) = begin_error {
-            return Err(kernel_error("batch".into(), seq_begin, None, &reply, errors.len()));
+            return Err(kernel_error(
+                "batch".into(),
+                seq_begin,
+                None,
+                &reply,
+                errors.len(),
+            ));
         }
         errors.sort_by_key(|e| e.0);
         match errors.first() {
@@ -747,10 +760,18 @@ impl NetlinkSocket {
                         if reply.errno != 0 {
                             return Err(kernel_error(operation.into(), seq, None, &reply, 0));
                         }
-                        return if interrupted { Err(NetlinkError::DumpInterrupted) } else { Ok(()) };
+                        return if interrupted {
+                            Err(NetlinkError::DumpInterrupted)
+                        } else {
+                            Ok(())
+                        };
                     }
                     NLMSG_DONE => {
-                        return if interrupted { Err(NetlinkError::DumpInterrupted) } else { Ok(()) };
+                        return if interrupted {
+                            Err(NetlinkError::DumpInterrupted)
+                        } else {
+                            Ok(())
+                        };
                     }
                     NLMSG_NOOP | NLMSG_OVERRUN => {}
                     _ => on_msg(&m)?,
@@ -797,7 +818,11 @@ impl NetlinkSocket {
     /// Waits (bounded by `deadline`) for one datagram and returns its length.
     fn recv_datagram(&mut self, deadline: Instant, pending: usize) -> Result<usize, NetlinkError> {
         loop {
-            match recv(&self.fd, &mut self.rx[..], RecvFlags::DONTWAIT | RecvFlags::TRUNC) {
+            match recv(
+                &self.fd,
+                &mut self.rx[..],
+                RecvFlags::DONTWAIT | RecvFlags::TRUNC,
+            ) {
                 Ok((_, full)) if full > self.rx.len() => {
                     return Err(NetlinkError::Truncated {
                         len: full,
@@ -855,7 +880,7 @@ fn kernel_error(
     reply: &ErrorReply,
     others: usize,
 ) -> NetlinkError {
-    NetlinkError::Kernel(KernelError {
+    NetlinkError::Kernel(Box::new(KernelError {
         operation,
         seq,
         index,
@@ -863,7 +888,7 @@ fn kernel_error(
         message: reply.message.clone(),
         offset: reply.offset,
         others,
-    })
+    }))
 }
 
 fn port_id_of(addr: SocketAddrAny) -> Result<u32, NetlinkError> {
@@ -889,7 +914,8 @@ mod tests {
     #[test]
     fn attribute_padding_and_lengths() {
         let mut w = Writer::new();
-        w.begin_message(0x0a00, NLM_F_REQUEST, 7, NFPROTO_INET, 0).unwrap();
+        w.begin_message(0x0a00, NLM_F_REQUEST, 7, NFPROTO_INET, 0)
+            .unwrap();
         w.put_str(1, "fail2zig").unwrap();
         let n = w.begin_nest(4).unwrap();
         w.put_be32(1, 1).unwrap();
@@ -918,8 +944,14 @@ mod tests {
         let n = w.begin_nest(3).unwrap();
         w.put(1, &big[..40000]).unwrap();
         w.put(1, &big[..40000]).unwrap();
-        assert!(matches!(w.end_nest(n), Err(NetlinkError::NestTooLong { .. })));
-        assert!(matches!(w.put_str(1, "a\0b"), Err(NetlinkError::NulInString { .. })));
+        assert!(matches!(
+            w.end_nest(n),
+            Err(NetlinkError::NestTooLong { .. })
+        ));
+        assert!(matches!(
+            w.put_str(1, "a\0b"),
+            Err(NetlinkError::NulInString { .. })
+        ));
     }
 
     #[test]
@@ -930,10 +962,8 @@ mod tests {
             &[200, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0][..],
             &[3, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0][..],
         ] {
-            for m in Messages::new(bytes) {
-                if let Ok(m) = m {
-                    let _ = parse_error(&m);
-                }
+            for m in Messages::new(bytes).flatten() {
+                let _ = parse_error(&m);
             }
             for a in Attrs::new(bytes) {
                 let _ = a;

@@ -141,7 +141,12 @@ fn nft(batch: &mut Batch, ty: u16, flags: u16, op: String) -> Result<&mut Writer
 
 /// NEWTABLE (create or keep), flags 0.
 pub fn new_table(b: &mut Batch, table: &str) -> Result<(), NetlinkError> {
-    let w = nft(b, NFT_MSG_NEWTABLE, NLM_F_CREATE, format!("add table inet {table}"))?;
+    let w = nft(
+        b,
+        NFT_MSG_NEWTABLE,
+        NLM_F_CREATE,
+        format!("add table inet {table}"),
+    )?;
     w.put_str(NFTA_TABLE_NAME, table)?;
     w.put_be32(NFTA_TABLE_FLAGS, 0)?;
     b.end()
@@ -149,7 +154,11 @@ pub fn new_table(b: &mut Batch, table: &str) -> Result<(), NetlinkError> {
 
 /// DELTABLE, or DESTROYTABLE (6.3+, a missing table is fine).
 pub fn del_table(b: &mut Batch, table: &str, destroy: bool) -> Result<(), NetlinkError> {
-    let ty = if destroy { NFT_MSG_DESTROYTABLE } else { NFT_MSG_DELTABLE };
+    let ty = if destroy {
+        NFT_MSG_DESTROYTABLE
+    } else {
+        NFT_MSG_DELTABLE
+    };
     let w = nft(b, ty, 0, format!("delete table inet {table}"))?;
     w.put_str(NFTA_TABLE_NAME, table)?;
     b.end()
@@ -162,7 +171,12 @@ pub fn new_addr_set(
     family: AddrFamily,
     set: SetRef<'_>,
 ) -> Result<(), NetlinkError> {
-    let w = nft(b, NFT_MSG_NEWSET, NLM_F_CREATE, format!("add set {}", set.name))?;
+    let w = nft(
+        b,
+        NFT_MSG_NEWSET,
+        NLM_F_CREATE,
+        format!("add set {}", set.name),
+    )?;
     w.put_str(NFTA_SET_TABLE, table)?;
     w.put_str(NFTA_SET_NAME, set.name)?;
     w.put_be32(NFTA_SET_FLAGS, NFT_SET_TIMEOUT)?;
@@ -177,7 +191,12 @@ pub fn new_addr_set(
 
 /// NEWSET for an anonymous constant port set (`{ 22, 2222 }`), bound by the next rule.
 pub fn new_port_set(b: &mut Batch, table: &str, id: u32, size: u32) -> Result<(), NetlinkError> {
-    let w = nft(b, NFT_MSG_NEWSET, NLM_F_CREATE, "add anonymous port set".into())?;
+    let w = nft(
+        b,
+        NFT_MSG_NEWSET,
+        NLM_F_CREATE,
+        "add anonymous port set".into(),
+    )?;
     w.put_str(NFTA_SET_TABLE, table)?;
     w.put_str(NFTA_SET_NAME, ANON_SET_NAME)?;
     w.put_be32(NFTA_SET_FLAGS, NFT_SET_ANONYMOUS | NFT_SET_CONSTANT)?;
@@ -193,7 +212,11 @@ pub fn new_port_set(b: &mut Batch, table: &str, id: u32, size: u32) -> Result<()
 
 /// DELSET, or DESTROYSET (6.3+, a missing set is fine).
 pub fn del_set(b: &mut Batch, table: &str, set: &str, destroy: bool) -> Result<(), NetlinkError> {
-    let ty = if destroy { NFT_MSG_DESTROYSET } else { NFT_MSG_DELSET };
+    let ty = if destroy {
+        NFT_MSG_DESTROYSET
+    } else {
+        NFT_MSG_DELSET
+    };
     let w = nft(b, ty, 0, format!("delete set {set}"))?;
     w.put_str(NFTA_SET_TABLE, table)?;
     w.put_str(NFTA_SET_NAME, set)?;
@@ -207,7 +230,12 @@ pub fn new_input_chain(
     chain: &str,
     priority: i32,
 ) -> Result<(), NetlinkError> {
-    let w = nft(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE, format!("add chain {chain}"))?;
+    let w = nft(
+        b,
+        NFT_MSG_NEWCHAIN,
+        NLM_F_CREATE,
+        format!("add chain {chain}"),
+    )?;
     w.put_str(NFTA_CHAIN_TABLE, table)?;
     w.put_str(NFTA_CHAIN_NAME, chain)?;
     w.put_str(NFTA_CHAIN_TYPE, "filter")?;
@@ -292,7 +320,13 @@ pub fn new_rule(
     let exprs = w.begin_nest(NFTA_RULE_EXPRESSIONS)?;
     let f = rule.family;
     meta_eq(w, NFT_META_NFPROTO, f.nfproto())?;
-    payload_lookup(w, NFT_PAYLOAD_NETWORK_HEADER, f.saddr_offset(), f.key_len(), rule.set)?;
+    payload_lookup(
+        w,
+        NFT_PAYLOAD_NETWORK_HEADER,
+        f.saddr_offset(),
+        f.key_len(),
+        rule.set,
+    )?;
     if let Some(p) = rule.ports {
         meta_eq(w, NFT_META_L4PROTO, p.l4proto)?;
         payload_lookup(w, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, p.ports)?;
@@ -372,9 +406,23 @@ pub fn del_elements(
     keys: &[&[u8]],
     destroy: bool,
 ) -> Result<(), NetlinkError> {
-    let ty = if destroy { NFT_MSG_DESTROYSETELEM } else { NFT_MSG_DELSETELEM };
+    let ty = if destroy {
+        NFT_MSG_DESTROYSETELEM
+    } else {
+        NFT_MSG_DELSETELEM
+    };
     let op = format!("delete {} element(s) from set {set}", keys.len());
-    let w = elem_list_head(b, ty, 0, table, SetRef { name: set, id: None }, op)?;
+    let w = elem_list_head(
+        b,
+        ty,
+        0,
+        table,
+        SetRef {
+            name: set,
+            id: None,
+        },
+        op,
+    )?;
     let list = w.begin_nest(NFTA_SET_ELEM_LIST_ELEMENTS)?;
     for k in keys {
         let le = w.begin_nest(NFTA_LIST_ELEM)?;
@@ -388,7 +436,17 @@ pub fn del_elements(
 /// DELSETELEM without ELEMENTS: removes every element of the set.
 pub fn flush_set(b: &mut Batch, table: &str, set: &str) -> Result<(), NetlinkError> {
     let op = format!("flush set {set}");
-    elem_list_head(b, NFT_MSG_DELSETELEM, 0, table, SetRef { name: set, id: None }, op)?;
+    elem_list_head(
+        b,
+        NFT_MSG_DELSETELEM,
+        0,
+        table,
+        SetRef {
+            name: set,
+            id: None,
+        },
+        op,
+    )?;
     b.end()
 }
 

@@ -43,11 +43,13 @@ use rustix::io::Errno;
 use super::netlink::{Batch, KernelError, NetlinkError, NetlinkSocket};
 use super::nft_wire::{self, AddrFamily, Element, PortMatch, RuleSpec, SetRef};
 use super::uapi::*;
-use super::{BanEntry, Backend, FirewallError, JailRules, KernelBan};
+use super::{Backend, BanEntry, FirewallError, JailRules, KernelBan};
 
 /// The longest kernel timeout we send: 2^40 ms (about 34 years) is verified to work; a longer
 /// ban is installed as permanent.
 const MAX_TIMEOUT_MS: u64 = 1 << 40;
+/// An element key (first 4 or 16 bytes used) with its kernel timeout in ms.
+type KeyTimeout = ([u8; 16], Option<u64>);
 /// How often a dump is retried when a concurrent change interrupted it.
 const DUMP_RETRIES: usize = 3;
 
@@ -87,7 +89,9 @@ pub enum NftError {
     PermissionDenied(#[source] NetlinkError),
     #[error("jail name {jail:?} cannot name an nftables set: {reason}")]
     BadJailName { jail: String, reason: &'static str },
-    #[error("jail {jail}: unknown protocol {protocol:?} (expected tcp, udp, sctp, dccp or udplite)")]
+    #[error(
+        "jail {jail}: unknown protocol {protocol:?} (expected tcp, udp, sctp, dccp or udplite)"
+    )]
     UnknownProtocol { jail: String, protocol: String },
     #[error(
         "set {set} in table inet {table} already exists with a different type or flags; \
@@ -316,11 +320,14 @@ impl NftablesBackend {
 
     fn explain_ensure_error(&self, e: NetlinkError, steps: &[EnsureStep]) -> NftError {
         let step = match &e {
-            NetlinkError::Kernel(KernelError {
-                index: Some(i),
-                errno,
-                ..
-            }) => steps.get(*i).map(|s| (s.clone(), *errno)),
+            NetlinkError::Kernel(k) => match **k {
+                KernelError {
+                    index: Some(i),
+                    errno,
+                    ..
+                } => steps.get(i).map(|s| (s.clone(), errno)),
+                _ => None,
+            },
             _ => None,
         };
         let table = self.cfg.table.clone();
@@ -350,7 +357,7 @@ impl NftablesBackend {
     }
 
     fn add_bans_once(&mut self, jail: &str, bans: &[BanEntry]) -> Result<(), NftError> {
-        let mut groups: BTreeMap<AddrFamily, Vec<([u8; 16], Option<u64>)>> = BTreeMap::new();
+        let mut groups: BTreeMap<AddrFamily, Vec<KeyTimeout>> = BTreeMap::new();
         for b in bans {
             let (fam, key) = nft_wire::key_of(b.ip);
             groups
@@ -373,7 +380,10 @@ impl NftablesBackend {
                 .collect();
             for chunk in chunks(&elems, Element::encoded_len) {
                 self.flush_if_full(&mut batch, chunk.1, &format!("banning in jail {jail}"))?;
-                let set = SetRef { name: &set, id: None };
+                let set = SetRef {
+                    name: &set,
+                    id: None,
+                };
                 nft_wire::new_elements(&mut batch, &table, set, chunk.0)?;
             }
         }
@@ -383,7 +393,12 @@ impl NftablesBackend {
     }
 
     /// Sends `batch` and starts a new one when adding `next` bytes would exceed the limit.
-    fn flush_if_full(&mut self, batch: &mut Batch, next: usize, step: &str) -> Result<(), NftError> {
+    fn flush_if_full(
+        &mut self,
+        batch: &mut Batch,
+        next: usize,
+        step: &str,
+    ) -> Result<(), NftError> {
         // 128 bytes: message header, table and set names, nest header, BATCH_END.
         if !batch.is_empty() && batch.len() + next + 128 + 512 > self.sock.max_batch_bytes() {
             self.sock
@@ -414,7 +429,12 @@ impl NftablesBackend {
         })
     }
 
-    fn remove_bans_once(&mut self, jail: &str, ips: &[IpAddr], destroy: bool) -> Result<(), NftError> {
+    fn remove_bans_once(
+        &mut self,
+        jail: &str,
+        ips: &[IpAddr],
+        destroy: bool,
+    ) -> Result<(), NftError> {
         let mut groups: BTreeMap<AddrFamily, Vec<[u8; 16]>> = BTreeMap::new();
         for ip in ips {
             let (fam, key) = nft_wire::key_of(*ip);
@@ -433,7 +453,9 @@ impl NftablesBackend {
                 nft_wire::del_elements(&mut batch, &table, &set, chunk.0, destroy)?;
             }
         }
-        self.sock.transact(&mut batch).map_err(NftError::netlink(step))
+        self.sock
+            .transact(&mut batch)
+            .map_err(NftError::netlink(step))
     }
 
     /// Removes every ban of one jail (both families, one batch).
@@ -547,7 +569,9 @@ impl NftablesBackend {
             }
         }
         let step = format!("removing jails from table inet {}", cfg.table);
-        self.sock.transact(&mut batch).map_err(NftError::netlink(step))
+        self.sock
+            .transact(&mut batch)
+            .map_err(NftError::netlink(step))
     }
 
     /// Runs `op`; if the kernel says a table/set is missing (an admin flushed the ruleset) and
@@ -607,10 +631,7 @@ fn is_unknown_msg_nl(e: &NetlinkError) -> bool {
 }
 
 /// Splits items into runs that fit one elements nest; yields (items, encoded bytes).
-fn chunks<'a, T>(
-    items: &'a [T],
-    size: impl Fn(&T) -> usize,
-) -> impl Iterator<Item = (&'a [T], usize)> {
+fn chunks<T>(items: &[T], size: impl Fn(&T) -> usize) -> impl Iterator<Item = (&[T], usize)> {
     let mut rest = items;
     std::iter::from_fn(move || {
         if rest.is_empty() {
@@ -645,8 +666,12 @@ fn canonical(ip: IpAddr) -> IpAddr {
 
 fn ip_of(key: &[u8]) -> Option<IpAddr> {
     match key.len() {
-        4 => <[u8; 4]>::try_from(key).ok().map(|k| IpAddr::V4(Ipv4Addr::from(k))),
-        16 => <[u8; 16]>::try_from(key).ok().map(|k| IpAddr::V6(Ipv6Addr::from(k))),
+        4 => <[u8; 4]>::try_from(key)
+            .ok()
+            .map(|k| IpAddr::V4(Ipv4Addr::from(k))),
+        16 => <[u8; 16]>::try_from(key)
+            .ok()
+            .map(|k| IpAddr::V6(Ipv6Addr::from(k))),
         _ => None,
     }
 }
@@ -665,7 +690,15 @@ fn build_ensure(
         for (k, fam) in AddrFamily::ALL.into_iter().enumerate() {
             let name = set_name(&j.jail, fam);
             let id = set_id(i, k);
-            nft_wire::new_addr_set(&mut b, &cfg.table, fam, SetRef { name: &name, id: Some(id) })?;
+            nft_wire::new_addr_set(
+                &mut b,
+                &cfg.table,
+                fam,
+                SetRef {
+                    name: &name,
+                    id: Some(id),
+                },
+            )?;
             steps.push(EnsureStep::Set(name));
         }
     }
@@ -698,12 +731,24 @@ fn add_jail_rules(
     ids: Option<[u32; 2]>,
 ) -> Result<(), NftError> {
     let ports = port_list(j);
-    let protos = if ports.is_some() { protocols(j)? } else { Vec::new() };
+    let protos = if ports.is_some() {
+        protocols(j)?
+    } else {
+        Vec::new()
+    };
     for (k, fam) in AddrFamily::ALL.into_iter().enumerate() {
         let name = set_name(&j.jail, fam);
-        let set = SetRef { name: &name, id: ids.map(|i| i[k]) };
+        let set = SetRef {
+            name: &name,
+            id: ids.map(|i| i[k]),
+        };
         let Some(ports) = &ports else {
-            let rule = RuleSpec { family: fam, set, ports: None, verdict: j.blocktype };
+            let rule = RuleSpec {
+                family: fam,
+                set,
+                ports: None,
+                verdict: j.blocktype,
+            };
             nft_wire::new_rule(b, &cfg.table, &cfg.chain, &rule)?;
             continue;
         };
@@ -713,9 +758,17 @@ fn add_jail_rules(
             add_port_set(b, &cfg.table, pid, ports)?;
             let pm = PortMatch {
                 l4proto: proto,
-                ports: SetRef { name: nft_wire::ANON_SET_NAME, id: Some(pid) },
+                ports: SetRef {
+                    name: nft_wire::ANON_SET_NAME,
+                    id: Some(pid),
+                },
             };
-            let rule = RuleSpec { family: fam, set, ports: Some(pm), verdict: j.blocktype };
+            let rule = RuleSpec {
+                family: fam,
+                set,
+                ports: Some(pm),
+                verdict: j.blocktype,
+            };
             nft_wire::new_rule(b, &cfg.table, &cfg.chain, &rule)?;
         }
     }
@@ -728,10 +781,17 @@ fn add_port_set(b: &mut Batch, table: &str, id: u32, ports: &[u16]) -> Result<()
     let keys: Vec<[u8; 2]> = ports.iter().map(|p| p.to_be_bytes()).collect();
     let elems: Vec<Element<'_>> = keys
         .iter()
-        .map(|k| Element { key: k, timeout_ms: None, expiration_ms: None })
+        .map(|k| Element {
+            key: k,
+            timeout_ms: None,
+            expiration_ms: None,
+        })
         .collect();
     for (chunk, _) in chunks(&elems, Element::encoded_len) {
-        let set = SetRef { name: nft_wire::ANON_SET_NAME, id: Some(id) };
+        let set = SetRef {
+            name: nft_wire::ANON_SET_NAME,
+            id: Some(id),
+        };
         nft_wire::new_elements(b, table, set, chunk)?;
     }
     Ok(())
@@ -813,10 +873,17 @@ mod tests {
         let keys = vec![[1u8, 2, 3, 4]; 5000];
         let elems: Vec<Element<'_>> = keys
             .iter()
-            .map(|k| Element { key: k, timeout_ms: Some(1), expiration_ms: None })
+            .map(|k| Element {
+                key: k,
+                timeout_ms: Some(1),
+                expiration_ms: None,
+            })
             .collect();
         let c: Vec<_> = chunks(&elems, Element::encoded_len).collect();
-        assert_eq!(c.iter().map(|c| c.0.len()).collect::<Vec<_>>(), vec![2340, 2340, 320]);
+        assert_eq!(
+            c.iter().map(|c| c.0.len()).collect::<Vec<_>>(),
+            vec![2340, 2340, 320]
+        );
         assert!(c.iter().all(|c| c.1 <= nft_wire::ELEMENTS_NEST_CAPACITY));
     }
 
@@ -832,6 +899,9 @@ mod tests {
         j.ports = vec![(0, 65535)];
         assert_eq!(port_list(&j), None);
         j.protocols = vec!["icmp".into()];
-        assert!(matches!(protocols(&j), Err(NftError::UnknownProtocol { .. })));
+        assert!(matches!(
+            protocols(&j),
+            Err(NftError::UnknownProtocol { .. })
+        ));
     }
 }
