@@ -407,3 +407,37 @@ fn without_cap_net_admin_the_probe_says_so() {
         },
     );
 }
+
+#[test]
+fn many_bans_split_into_messages() {
+    in_netns("many_bans_split_into_messages", &[], || {
+        let mut b = backend();
+        b.start(&[jail("sshd")]).unwrap();
+        let mut bans: Vec<BanEntry> = (0..10_000u32)
+            .map(|i| BanEntry {
+                ip: IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000 + i)),
+                timeout: if i % 2 == 0 {
+                    Some(Duration::from_secs(600))
+                } else {
+                    None
+                },
+            })
+            .collect();
+        bans.extend((0..3_000u128).map(|i| BanEntry {
+            ip: IpAddr::from(std::net::Ipv6Addr::from(0x2001_0db8_u128 << 96 | i)),
+            timeout: Some(Duration::from_secs(60)),
+        }));
+        b.ban("sshd", &bans).unwrap();
+        assert_eq!(elements("fail2zig", "sshd_ipv4").len(), 10_000);
+        assert_eq!(elements("fail2zig", "sshd_ipv6").len(), 3_000);
+        let listed = b.list("sshd").unwrap();
+        assert_eq!(listed.len(), 13_000);
+        assert_eq!(
+            listed.iter().filter(|k| k.expires_in.is_none()).count(),
+            5_000
+        );
+        let ips: Vec<IpAddr> = bans.iter().map(|b| b.ip).collect();
+        b.unban("sshd", &ips).unwrap();
+        assert!(b.list("sshd").unwrap().is_empty());
+    });
+}

@@ -108,7 +108,7 @@ pub struct Element<'a> {
 impl Element<'_> {
     /// Encoded size inside `NFTA_SET_ELEM_LIST_ELEMENTS` (LIST_ELEM + KEY + DATA_VALUE + times).
     pub fn encoded_len(&self) -> usize {
-        let key = 4 + 4 + ((4 + self.key.len() + 3) & !3);
+        let key = 4 + ((4 + self.key.len() + 3) & !3);
         4 + key
             + if self.timeout_ms.is_some() { 12 } else { 0 }
             + if self.expiration_ms.is_some() { 12 } else { 0 }

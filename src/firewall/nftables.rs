@@ -447,7 +447,7 @@ impl NftablesBackend {
             let set = set_name(jail, *fam);
             let klen = fam.key_len() as usize;
             let keys: Vec<&[u8]> = keys.iter().map(|k| &k[..klen]).collect();
-            let per = |k: &&[u8]| 4 + 4 + 4 + ((4 + k.len() + 3) & !3);
+            let per = |k: &&[u8]| 4 + 4 + ((4 + k.len() + 3) & !3);
             for chunk in chunks(&keys, per) {
                 self.flush_if_full(&mut batch, chunk.1, &step)?;
                 nft_wire::del_elements(&mut batch, &table, &set, chunk.0, destroy)?;
