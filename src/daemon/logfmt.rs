@@ -104,8 +104,9 @@ where
 
 /// `YYYY-mm-dd HH:MM:SS,mmm` in local time (offset from the date module's zone rules).
 fn asctime(epoch: i64, millis: u32) -> String {
-    let local = epoch + crate::date::local_offset_seconds(epoch);
-    format_utc(local, millis)
+    static LOCAL: std::sync::OnceLock<crate::date::TimeZone> = std::sync::OnceLock::new();
+    let zone = LOCAL.get_or_init(crate::date::TimeZone::local);
+    format_utc(epoch + i64::from(zone.offset_at(epoch).0), millis)
 }
 
 /// `YYYY-mm-dd HH:MM:SS,mmm` of an epoch taken as UTC.
