@@ -16,11 +16,11 @@ pub fn check(args: &CheckArgs) -> Result<String, ConfigError> {
 
 /// Compiles a jail's filter, mapping a regex error to `file:line: key: problem`.
 pub fn compile(settings: &Settings, jail: &Jail) -> Result<crate::filter::Filter, ConfigError> {
-    crate::filter::Filter::for_jail(jail).map_err(|e| ConfigError::Invalid {
+    super::jails::compile_filter(jail).map_err(|e| ConfigError::Invalid {
         path: settings.source.path(),
         line: 0,
         key: format!("jails.{}.filter", jail.name),
-        message: format!("filter {:?}: {}", jail.filter_name, crate::exit::chain(&e)),
+        message: crate::exit::chain(&e),
     })
 }
 

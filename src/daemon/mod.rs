@@ -5,12 +5,22 @@
 //! `fail2zig check`; `demo` is `fail2zig demo`.
 
 mod check;
+mod control;
+mod demo;
+mod jails;
 mod logfmt;
+mod runtime;
+mod signals;
 
 use std::path::Path;
 
 pub use check::{check, summary};
-pub use logfmt::init_logging;
+pub use demo::{DemoError, demo};
+pub use jails::{JailBuildError, RunningJail};
+pub use logfmt::{format_utc, init_logging};
+pub use runtime::{Daemon, DaemonError, Overrides, now};
+
+use crate::cli::RunArgs;
 
 use crate::config::{Config, ConfigError, ConfigSource, EMBEDDED_DEFAULT, FilterDef, Settings};
 
@@ -50,4 +60,25 @@ pub fn load_source(source: ConfigSource) -> Result<Settings, ConfigError> {
             cfg.resolve(source.clone(), &text, &builtin_filter)
         }
     }
+}
+
+/// `fail2zig run`: loads the configuration, starts every stage and runs the loop until
+/// SIGTERM/SIGINT or `fail2zig-client stop`.
+pub fn run(args: &RunArgs) -> Result<(), DaemonError> {
+    let source = ConfigSource::discover(args.config.as_deref());
+    // Log at the default level until the configuration names one.
+    let settings = match load_source(source) {
+        Ok(s) => s,
+        Err(e) => {
+            init_logging("info");
+            return Err(e.into());
+        }
+    };
+    init_logging(&settings.loglevel);
+    let overrides = Overrides {
+        socket: args.socket.clone(),
+        backend: args.backend,
+        state_dir: args.state_dir.clone(),
+    };
+    Daemon::start(settings, overrides)?.run()
 }
