@@ -4,7 +4,11 @@ use std::path::PathBuf;
 
 /// `fail2zig-client [-s SOCKET] COMMAND ...`.
 #[derive(Debug, clap::Parser)]
-#[command(name = "fail2zig-client", version, about = "fail2ban-client compatible control client")]
+#[command(
+    name = "fail2zig-client",
+    version,
+    about = "fail2ban-client compatible control client"
+)]
 pub struct ClientArgs {
     /// The control socket.
     #[arg(short = 's', value_name = "SOCKET")]
