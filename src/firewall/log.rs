@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::time::Instant;
 
-use super::{BanEntry, Backend, FirewallError, JailRules, KernelBan};
+use super::{Backend, BanEntry, FirewallError, JailRules, KernelBan};
 
 /// Records bans in memory, with their expiry, as a kernel set with timeouts would.
 #[derive(Debug, Default)]
@@ -101,12 +101,21 @@ mod tests {
             "sshd",
             &[
                 BanEntry { ip, timeout: None },
-                BanEntry { ip: ip2, timeout: Some(Duration::ZERO) },
+                BanEntry {
+                    ip: ip2,
+                    timeout: Some(Duration::ZERO),
+                },
             ],
         )
         .unwrap();
         let l = b.list("sshd").unwrap();
-        assert_eq!(l, vec![KernelBan { ip, expires_in: None }]);
+        assert_eq!(
+            l,
+            vec![KernelBan {
+                ip,
+                expires_in: None
+            }]
+        );
         b.unban("sshd", &[ip]).unwrap();
         assert!(b.list("sshd").unwrap().is_empty());
     }
