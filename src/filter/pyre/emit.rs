@@ -1,0 +1,428 @@
+//! Writing an [`Ast`] back out: as Rust regex syntax (exact, or a superset "gate") for
+//! regex-automata, and as fancy-regex syntax for the bounded backtracking confirmation.
+//!
+//! It owns the meaning-preserving translation of every Python construct. It does not compile
+//! or match; `pyre::Regex::new` calls it and compiles the strings.
+//!
+//! # Compatibility
+//! Python's `\w` is `[\p{L}\p{N}_]` (letters, every `N*` number, `_`; no marks), its `\s` is
+//! Rust's `\s` plus `\x1c`–`\x1f`, its `\d` is `\p{Nd}`, and its `\b` is defined on that `\w`.
+//! Rust's Unicode `\b` uses another `\w`, so an exact Unicode translation with `\b` does not
+//! exist; on ASCII text both agree, which the ASCII targets use. Python `$` (no MULTILINE) is
+//! written `(?m:$)` in Rust syntax, which is exact only when no `\n` precedes the last
+//! character of the searched text; the caller checks that per search. A positive lookbehind
+//! for a literal that the text before it provably always ends with (the `(?<=:)` in fail2ban's
+//! `<HOST>`) is dropped as always true; this is a proof over the tree, not a textual match.
+
+use std::fmt::Write;
+
+use super::ast::{Assertion, Ast, Class, ClassItem, GroupKind, Node, PerlKind, Repeat};
+
+/// What to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Target {
+    /// Rust syntax with exactly Python's meaning; fails on constructs without one.
+    Exact,
+    /// Rust syntax matching a superset of what Python matches (same capture numbering).
+    Gate,
+    /// fancy-regex syntax with exactly Python's meaning.
+    Fancy,
+}
+
+/// The writer's settings.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Emitter {
+    pub target: Target,
+    /// Only ASCII haystacks will be searched: classes may be written in their ASCII form.
+    pub ascii: bool,
+}
+
+/// A construct the target cannot express.
+#[derive(Debug)]
+pub(crate) struct NotExpressible;
+
+type R = Result<(), NotExpressible>;
+
+impl Emitter {
+    /// Write the whole pattern.
+    pub fn emit(&self, ast: &Ast) -> Result<String, NotExpressible> {
+        let mut out = String::new();
+        self.node(&mut out, &ast.root, ast, "", false)?;
+        Ok(out)
+    }
+
+    /// `before`: text this node is proven to follow; `copy`: inside a backreference copy (no
+    /// capture groups may be written).
+    fn node(&self, out: &mut String, n: &Node, ast: &Ast, before: &str, copy: bool) -> R {
+        match n {
+            Node::Empty => {}
+            Node::Literal { c, icase } => self.literal(out, *c, *icase),
+            Node::Dot { dotall } => out.push_str(if *dotall { "(?s:.)" } else { "." }),
+            Node::Class(c) => self.class(out, c),
+            Node::Assert(a) => self.assertion(out, *a)?,
+            Node::Group(g) => {
+                let open = match (&g.kind, copy, self.target) {
+                    (GroupKind::Capture { .. }, false, _) => "(",
+                    (GroupKind::Atomic, _, Target::Exact) => return Err(NotExpressible),
+                    (GroupKind::Atomic, _, Target::Fancy) => "(?>",
+                    _ => "(?:",
+                };
+                out.push_str(open);
+                self.node(out, &g.node, ast, before, copy)?;
+                out.push(')');
+            }
+            Node::Repeat(r) => self.repeat(out, r, ast, before, copy)?,
+            Node::Concat(v) => {
+                let mut ctx = before.to_string();
+                for e in v {
+                    self.node(out, e, ast, &ctx, copy)?;
+                    ctx = suffix(e, &ctx);
+                }
+            }
+            Node::Alt(v) => {
+                out.push_str("(?:");
+                for (i, e) in v.iter().enumerate() {
+                    if i > 0 {
+                        out.push('|');
+                    }
+                    self.node(out, e, ast, before, copy)?;
+                }
+                out.push(')');
+            }
+            Node::Backref { group, icase } => match self.target {
+                Target::Exact => return Err(NotExpressible),
+                Target::Fancy => {
+                    if *icase {
+                        let _ = write!(out, "(?i:\\k<{group}>)");
+                    } else {
+                        let _ = write!(out, "\\k<{group}>");
+                    }
+                }
+                Target::Gate => {
+                    let target = ast.root.find_group(*group).ok_or(NotExpressible)?;
+                    out.push_str(if *icase { "(?i:" } else { "(?:" });
+                    self.node(out, target, ast, "", true)?;
+                    out.push(')');
+                }
+            },
+            Node::Cond { group, yes, no } => match self.target {
+                Target::Exact => return Err(NotExpressible),
+                Target::Fancy => {
+                    let _ = write!(out, "(?({group})");
+                    self.node(out, yes, ast, before, copy)?;
+                    out.push('|');
+                    self.node(out, no, ast, before, copy)?;
+                    out.push(')');
+                }
+                Target::Gate => {
+                    out.push_str("(?:");
+                    self.node(out, yes, ast, before, copy)?;
+                    out.push('|');
+                    self.node(out, no, ast, before, copy)?;
+                    out.push(')');
+                }
+            },
+            Node::Look {
+                behind,
+                negate,
+                node,
+            } => {
+                let redundant = *behind
+                    && !*negate
+                    && fixed_literal(node).is_some_and(|s| before.ends_with(s.as_str()));
+                match self.target {
+                    _ if redundant => {}
+                    Target::Gate => {}
+                    Target::Exact => return Err(NotExpressible),
+                    Target::Fancy => {
+                        out.push_str(match (behind, negate) {
+                            (false, false) => "(?=",
+                            (false, true) => "(?!",
+                            (true, false) => "(?<=",
+                            (true, true) => "(?<!",
+                        });
+                        self.node(out, node, ast, "", copy)?;
+                        out.push(')');
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn repeat(&self, out: &mut String, r: &Repeat, ast: &Ast, before: &str, copy: bool) -> R {
+        let atomic = r.possessive && self.target == Target::Fancy;
+        if r.possessive && self.target == Target::Exact {
+            return Err(NotExpressible);
+        }
+        if atomic {
+            out.push_str("(?>");
+        }
+        out.push_str("(?:");
+        let ctx = repeat_context(r, before);
+        self.node(out, &r.node, ast, &ctx, copy)?;
+        out.push(')');
+        match (r.min, r.max) {
+            (0, None) => out.push('*'),
+            (1, None) => out.push('+'),
+            (0, Some(1)) => out.push('?'),
+            (m, None) => {
+                let _ = write!(out, "{{{m},}}");
+            }
+            (m, Some(x)) if m == x => {
+                let _ = write!(out, "{{{m}}}");
+            }
+            (m, Some(x)) => {
+                let _ = write!(out, "{{{m},{x}}}");
+            }
+        }
+        if !r.greedy {
+            out.push('?');
+        }
+        if atomic {
+            out.push(')');
+        }
+        Ok(())
+    }
+
+    fn literal(&self, out: &mut String, c: char, icase: bool) {
+        let folds = icase && has_case(c);
+        if folds {
+            out.push_str("(?i:");
+        }
+        push_char(out, c, false);
+        if folds {
+            out.push(')');
+        }
+    }
+
+    fn class(&self, out: &mut String, c: &Class) {
+        if c.icase {
+            out.push_str("(?i:");
+        }
+        // A lone positive shorthand needs no brackets of its own.
+        out.push('[');
+        if c.negated {
+            out.push('^');
+        }
+        for item in &c.items {
+            match *item {
+                ClassItem::Range(a, b) => {
+                    push_char(out, a, true);
+                    if b != a {
+                        out.push('-');
+                        push_char(out, b, true);
+                    }
+                }
+                ClassItem::Perl {
+                    kind,
+                    negated,
+                    ascii,
+                } => {
+                    let body = self.perl_body(kind, ascii);
+                    if negated {
+                        let _ = write!(out, "[^{body}]");
+                    } else {
+                        out.push_str(body);
+                    }
+                }
+            }
+        }
+        out.push(']');
+        if c.icase {
+            out.push(')');
+        }
+    }
+
+    /// The inside of a class for a Python shorthand (`flag_ascii`: the `a` flag was on).
+    fn perl_body(&self, kind: PerlKind, flag_ascii: bool) -> &'static str {
+        let ascii = flag_ascii || self.ascii;
+        match (kind, ascii, flag_ascii) {
+            (PerlKind::Digit, true, _) => "0-9",
+            (PerlKind::Digit, false, _) => "\\d",
+            (PerlKind::Word, true, _) => "0-9A-Za-z_",
+            (PerlKind::Word, false, _) => "\\p{L}\\p{N}_",
+            (PerlKind::Space, true, true) => "\\t-\\r ",
+            (PerlKind::Space, true, false) => "\\t-\\r\\x{1C}-\\x{20}",
+            (PerlKind::Space, false, _) => "\\s\\x{1C}-\\x{1F}",
+        }
+    }
+
+    fn assertion(&self, out: &mut String, a: Assertion) -> R {
+        let fancy = self.target == Target::Fancy;
+        let s: String = match a {
+            Assertion::TextStart => "\\A".into(),
+            Assertion::LineStart => "(?m:^)".into(),
+            Assertion::PyEnd if fancy => "(?=\\n?\\z)".into(),
+            Assertion::PyEnd | Assertion::LineEnd => "(?m:$)".into(),
+            Assertion::TextEnd => "\\z".into(),
+            Assertion::WordBoundary { ascii } | Assertion::NotWordBoundary { ascii } => {
+                let not = matches!(a, Assertion::NotWordBoundary { .. });
+                if fancy {
+                    let w = format!("[{}]", self.perl_body(PerlKind::Word, ascii));
+                    if not {
+                        format!("(?:(?<={w})(?={w})|(?<!{w})(?!{w}))")
+                    } else {
+                        format!("(?:(?<={w})(?!{w})|(?<!{w})(?={w}))")
+                    }
+                } else if ascii || self.ascii {
+                    // On ASCII text Rust's Unicode `\b` equals Python's; with the `a` flag
+                    // Python's `\b` is ASCII whatever the text.
+                    if ascii && !self.ascii {
+                        if self.target == Target::Exact {
+                            return Err(NotExpressible);
+                        }
+                        String::new()
+                    } else if not {
+                        "\\B".into()
+                    } else {
+                        "\\b".into()
+                    }
+                } else if self.target == Target::Exact {
+                    return Err(NotExpressible);
+                } else {
+                    String::new()
+                }
+            }
+        };
+        out.push_str(&s);
+        Ok(())
+    }
+}
+
+fn has_case(c: char) -> bool {
+    c.to_lowercase().ne(std::iter::once(c))
+        || c.to_uppercase().ne(std::iter::once(c))
+        || matches!(
+            c,
+            'k' | 's' | 'K' | 'S' | '\u{17F}' | '\u{212A}' | '\u{3B9}' | '\u{345}'
+        )
+}
+
+/// Write one character so that both regex-syntax and fancy-regex read it as itself.
+fn push_char(out: &mut String, c: char, in_class: bool) {
+    let special = if in_class {
+        matches!(c, '[' | ']' | '\\' | '-' | '^' | '&' | '~')
+    } else {
+        regex_syntax::is_meta_character(c)
+    };
+    if special {
+        out.push('\\');
+        out.push(c);
+    } else if c == ' '
+        || c.is_ascii_graphic()
+        || (!c.is_ascii() && !c.is_control() && !c.is_whitespace())
+    {
+        out.push(c);
+    } else {
+        let _ = write!(out, "\\x{{{:X}}}", c as u32);
+    }
+}
+
+/// The string `node` always matches, if it matches exactly one case-sensitive string.
+fn fixed_literal(node: &Node) -> Option<String> {
+    match node {
+        Node::Literal { c, icase: false } => Some(c.to_string()),
+        Node::Literal { c, icase: true } if !has_case(*c) => Some(c.to_string()),
+        Node::Empty => Some(String::new()),
+        Node::Group(g) if g.kind != GroupKind::Atomic => fixed_literal(&g.node),
+        Node::Concat(v) => v.iter().map(fixed_literal).collect(),
+        _ => None,
+    }
+}
+
+/// The longest common suffix of two strings.
+fn common_suffix(a: &str, b: &str) -> String {
+    let n = a
+        .chars()
+        .rev()
+        .zip(b.chars().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let start = a
+        .char_indices()
+        .rev()
+        .nth(n.wrapping_sub(1))
+        .map_or(a.len(), |(i, _)| i);
+    if n == 0 {
+        String::new()
+    } else {
+        a[start..].to_string()
+    }
+}
+
+/// Keep proofs short: only the last few characters matter for a lookbehind.
+const SUFFIX_KEEP: usize = 16;
+
+fn trim(s: String) -> String {
+    let n = s.chars().count();
+    if n <= SUFFIX_KEEP {
+        return s;
+    }
+    s.chars().skip(n - SUFFIX_KEEP).collect()
+}
+
+/// A string that the text matched so far always ends with, once `node` has matched after text
+/// that always ends with `before`. The empty string means nothing is known.
+pub(crate) fn suffix(node: &Node, before: &str) -> String {
+    match node {
+        Node::Empty | Node::Assert(_) | Node::Look { .. } => before.to_string(),
+        Node::Literal { .. } => match fixed_literal(node) {
+            Some(s) => trim(format!("{before}{s}")),
+            None => String::new(),
+        },
+        Node::Dot { .. } | Node::Class(_) | Node::Backref { .. } => String::new(),
+        Node::Group(g) => suffix(&g.node, before),
+        Node::Concat(v) => v.iter().fold(before.to_string(), |ctx, e| suffix(e, &ctx)),
+        Node::Alt(v) => {
+            let mut it = v.iter().map(|b| suffix(b, before));
+            let first = it.next().unwrap_or_default();
+            it.fold(first, |acc, s| common_suffix(&acc, &s))
+        }
+        Node::Cond { yes, no, .. } => common_suffix(&suffix(yes, before), &suffix(no, before)),
+        Node::Repeat(r) => {
+            let max = r.max.map_or(u64::MAX, u64::from);
+            iterate_common(&r.node, before, u64::from(r.min), max)
+        }
+    }
+}
+
+/// Context before any iteration of `r`'s body: `before`, or the text after some iterations.
+fn repeat_context(r: &Repeat, before: &str) -> String {
+    let max = r.max.map_or(u64::MAX, |m| u64::from(m).saturating_sub(1));
+    iterate_common(&r.node, before, 0, max)
+}
+
+/// With T_0 = `before` and T_k = suffix(node, T_{k-1}): the common suffix of T_lo ..= T_hi.
+/// A fixed point ends the iteration; without one in a few steps nothing is claimed.
+fn iterate_common(node: &Node, before: &str, lo: u64, hi: u64) -> String {
+    const STEPS: u64 = 8;
+    let mut t = before.to_string();
+    let mut k = 0;
+    while k < lo {
+        let n = suffix(node, &t);
+        if n == t {
+            break;
+        }
+        if k >= STEPS {
+            return String::new();
+        }
+        t = n;
+        k += 1;
+    }
+    let mut acc = t.clone();
+    let mut k = lo;
+    while k < hi {
+        let n = suffix(node, &t);
+        if n == t {
+            return acc;
+        }
+        if k - lo >= STEPS {
+            return String::new();
+        }
+        acc = common_suffix(&acc, &n);
+        t = n;
+        k += 1;
+    }
+    acc
+}
