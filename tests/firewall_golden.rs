@@ -11,7 +11,8 @@
 //! `flushchain T C`, `rule T C v4|v6 SET[/ID] [PROTO:PORTSET/ID] drop|reject`,
 //! `newelem T SET[/ID] ELEM...` (ELEM = `ADDR[,timeout=MS][,expires=MS]` or `port:N`),
 //! `delelem T SET ADDR...`, `destroyelem T SET ADDR...`, `flushset T SET`.
-//! Outside batches: `request <seq> getgen`, `request <seq> getsetelem T SET`, and
+//! Outside batches: `request <seq> getgen`, `request <seq> getsetelem T SET`,
+//! `request <seq> getset T`, and
 //! `ensure <first seq> T C PRIO JAIL...` (JAIL = `name[:ports=22,1000-1001][:proto=tcp,udp][:reject]`),
 //! the backend's whole start-up batch.
 
@@ -229,13 +230,19 @@ fn build(program: &[&str]) -> Vec<u8> {
         ["request", seq, "getgen"] => {
             assert_eq!(program.len(), 1);
             let ty = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETGEN;
-            netlink::build_request(ty, 0, NFPROTO_UNSPEC, seq.parse().unwrap(), |_| Ok(()))
-                .unwrap()
+            netlink::build_request(ty, 0, NFPROTO_UNSPEC, seq.parse().unwrap(), |_| Ok(())).unwrap()
         }
         ["request", seq, "getsetelem", t, s] => {
             let ty = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETSETELEM;
             netlink::build_request(ty, NLM_F_DUMP, NFPROTO_INET, seq.parse().unwrap(), |w| {
                 nft_wire::get_elements_attrs(w, t, s)
+            })
+            .unwrap()
+        }
+        ["request", seq, "getset", t] => {
+            let ty = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETSET;
+            netlink::build_request(ty, NLM_F_DUMP, NFPROTO_INET, seq.parse().unwrap(), |w| {
+                nft_wire::get_sets_attrs(w, t)
             })
             .unwrap()
         }
@@ -322,12 +329,26 @@ fn describe(datagram: &[u8]) -> Vec<String> {
             t if t == (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWGEN => {
                 format!("gen {}", nft_wire::parse_gen_id(m.payload).unwrap())
             }
+            t if t == (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWSET => {
+                let s = nft_wire::parse_set(m.payload).unwrap();
+                format!("set {} flags={:#x} key_len={}", s.name, s.flags, s.key_len)
+            }
             t if t == (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWSETELEM => {
                 let mut elems = Vec::new();
                 nft_wire::parse_elements(m.payload, |e| {
                     let mut s = match e.key.len() {
-                        4 => format!("{}", std::net::Ipv4Addr::from(<[u8; 4]>::try_from(e.key.as_slice()).unwrap())),
-                        16 => format!("{}", std::net::Ipv6Addr::from(<[u8; 16]>::try_from(e.key.as_slice()).unwrap())),
+                        4 => format!(
+                            "{}",
+                            std::net::Ipv4Addr::from(
+                                <[u8; 4]>::try_from(e.key.as_slice()).unwrap()
+                            )
+                        ),
+                        16 => format!(
+                            "{}",
+                            std::net::Ipv6Addr::from(
+                                <[u8; 16]>::try_from(e.key.as_slice()).unwrap()
+                            )
+                        ),
                         _ => format!("{:02x?}", e.key),
                     };
                     if let Some(t) = e.timeout_ms {

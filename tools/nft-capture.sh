@@ -1,5 +1,5 @@
 #!/bin/sh
-# Prints, as offset + hex lines, the netlink batch that `nft` sends for one command, run in a
+# Prints, as offset + hex lines, each netlink datagram (batch or request) that `nft` sends for one command, run in a
 # throw-away network namespace after an optional setup script. Used to derive and check the
 # golden files in testdata/netlink/: nft sends no NLM_F_ACK and its own sequence numbers (and
 # sometimes rule userdata), so compare everything but those.
@@ -13,8 +13,8 @@ exec unshare -n sh -c '
   setup=$1; shift
   if [ -n "$setup" ]; then printf "%s\n" "$setup" | nft -f -; fi
   trace=$(mktemp)
-  # fd 3 is nft'\''s netlink socket; -e write dumps what each sendmsg carried.
-  strace -f -e trace=sendmsg -e write=3 -s 1000000 -o "$trace" nft "$@"
+  # fd 3 is nft'\''s netlink socket; -e write dumps what each sendmsg/sendto carried.
+  strace -f -e trace=sendmsg,sendto -e write=3 -s 1000000 -o "$trace" nft "$@"
   python3 - "$trace" <<"PY"
 import re, sys
 out = []
