@@ -8,8 +8,13 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 mod log;
+pub mod netlink;
+pub mod nft_wire;
+pub mod nftables;
+pub mod uapi;
 
 pub use log::LogBackend;
+pub use nftables::{NftConfig, NftError, NftablesBackend, probe as probe_nftables};
 
 /// Which packets a jail blocks: fail2ban's `port` and `protocol` (multiport) or all ports.
 #[derive(Debug, Clone, PartialEq, Eq)]
