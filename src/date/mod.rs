@@ -1,1 +1,538 @@
-//! date: (to be written)
+//! date: finding and converting the date of a log line, exactly as fail2ban 1.0.2's
+//! `DateDetector` (`matchTime` + `getTime`) does.
+//!
+//! This module owns the template list (built from `datepattern` or fail2ban's defaults, whose data
+//! is in `table.rs`), the adaptive choice of a template per line with its reordering, and the
+//! conversion of the date text to epoch seconds (`convert.rs`, `zone.rs`). It does not cut the
+//! line or apply the "recent last date" fallbacks of `processLine`: the filter engine
+//! (`crate::filter`) calls [`DateDetector::detect`] per line and does that with the [`DateHit`].
+//! `fail2zig regex` reads [`DateDetector::template_stats`] for its "Date template hits" block.
+//!
+//! # Compatibility
+//! Identical to fail2ban 1.0.2 (spec §4): the 31-template default list, `{^LN-BEG}`, `{DEFAULT}`
+//! (adds nothing), `{DATE}`, `{NONE}`, `EPOCH`, `LEPOCH`, `TAI64N`, `{EPOCH}` patterns, all strptime
+//! directives, last-winner-first matching with boundary checks, collision handling and
+//! bubble-up reordering, year and day inference, `logtimezone` and `%z`/`%Z`. Positions used by the
+//! heuristics are counted in characters, as Python does. Differences: Python's Unicode `\d`/`\w`
+//! classes differ slightly from regex-automata's; the per-template "matched" counter is per
+//! detector where fail2ban shares it process-wide (spec §4.6 says it cannot change a result);
+//! `lastUsed` is the engine clock, not the wall clock (same ordering in any run shorter than
+//! five minutes of wall time per engine-clock step).
+
+mod civil;
+mod convert;
+mod epoch;
+mod pattern;
+pub mod table;
+mod zone;
+
+pub use pattern::PatternError;
+pub use zone::{TimeZone, ZoneError};
+
+use convert::{Context, ConvError, FIELD_COUNT, Fields};
+use pattern::{Engine, FieldMap, Found, Kind, LINE_BEGIN, LINE_END, Spec};
+
+/// Why a date detector could not be built.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DateError {
+    #[error("invalid datepattern {line:?}")]
+    Pattern {
+        line: String,
+        #[source]
+        source: PatternError,
+    },
+    #[error("there is already a template with name {0}")]
+    Duplicate(String),
+    #[error("invalid logtimezone {value:?}")]
+    TimeZone {
+        value: String,
+        #[source]
+        source: ZoneError,
+    },
+}
+
+/// Why a matched date has no time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateFail {
+    /// Python ValueError (invalid calendar date, malformed zone text): the date text is still cut
+    /// out of the line, but the line has no date.
+    Invalid,
+    /// Python KeyError/TypeError (a well-formed but unknown zone abbreviation, a pattern giving a
+    /// month without a day): fail2ban aborts the whole line ("Failed to process line").
+    UnknownZone,
+}
+
+/// The date found in one line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DateHit {
+    /// Byte span of group 1 of the winning template (the date text to cut out); may be empty.
+    pub span: (usize, usize),
+    /// Index of the winning template in `template_names()` order at creation.
+    pub template: usize,
+    /// The converted time (epoch seconds), or why conversion failed.
+    pub time: Result<f64, DateFail>,
+    /// Python would hold the time as an `int` (a zone was applied, or TAI64N): `repr` prints no
+    /// `.0`. Otherwise it is a float (`mktime`, epoch numbers).
+    pub integral: bool,
+}
+
+struct Template {
+    spec: Spec,
+    engine: Engine,
+    fields: FieldMap,
+    /// Index at creation (`DateHit::template`).
+    id: usize,
+    /// fail2ban's `DateTemplate.hits`: successful regex searches.
+    matched: u64,
+    /// fail2ban's `DateDetectorTemplate.hits/lastUsed/distance`.
+    hits: u64,
+    last_used: f64,
+    distance: usize,
+}
+
+impl Template {
+    fn anchored(&self) -> bool {
+        self.spec.flags & (LINE_BEGIN | LINE_END) != 0
+    }
+    fn weight(&self) -> f64 {
+        self.hits as f64 * self.spec.weight / (self.distance.max(1) as f64)
+    }
+}
+
+/// A collision candidate of `match_time`: (match, char start, char end, index, byte range).
+type Candidate = (Found, usize, usize, usize, (usize, usize));
+
+/// fail2ban's `DateDetector`: an ordered, self-reordering list of date templates.
+pub struct DateDetector {
+    templates: Vec<Template>,
+    names: Vec<String>,
+    /// (start, char before start, char at start), positions in characters.
+    last_pos: (usize, Option<char>, Option<char>),
+    /// (end, last char, char after end).
+    last_end: (usize, Option<char>, Option<char>),
+    last_idx: Option<usize>,
+    first_unused: usize,
+    /// `logtimezone`, minutes east of UTC.
+    default_tz: Option<i32>,
+    local: TimeZone,
+    mktime_hint: Option<i32>,
+    default_pattern: Option<String>,
+}
+
+impl std::fmt::Debug for DateDetector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DateDetector")
+            .field("templates", &self.names)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One line's view for character-position arithmetic.
+struct LineView<'a> {
+    line: &'a str,
+    ascii: bool,
+}
+
+impl LineView<'_> {
+    fn byte_of(&self, ci: usize) -> usize {
+        if self.ascii {
+            return ci.min(self.line.len());
+        }
+        self.line
+            .char_indices()
+            .nth(ci)
+            .map(|(b, _)| b)
+            .unwrap_or(self.line.len())
+    }
+    fn ci_of(&self, b: usize) -> usize {
+        if self.ascii {
+            b
+        } else {
+            self.line[..b].chars().count()
+        }
+    }
+    fn ch(&self, ci: usize) -> Option<char> {
+        if self.ascii {
+            self.line.as_bytes().get(ci).map(|&c| char::from(c))
+        } else {
+            self.line.chars().nth(ci)
+        }
+    }
+    /// Python `line[ci-1:ci]`.
+    fn before(&self, ci: usize) -> Option<char> {
+        if ci == 0 { None } else { self.ch(ci - 1) }
+    }
+    fn len_chars(&self) -> usize {
+        self.ci_of(self.line.len())
+    }
+}
+
+fn isalnum(c: Option<char>) -> bool {
+    c.is_some_and(char::is_alphanumeric)
+}
+
+impl DateDetector {
+    /// `datepattern`: the filter/jail option value (None = default templates). `timezone`:
+    /// logtimezone (None = local via /etc/localtime or TZ env).
+    pub fn new(
+        datepattern: Option<&str>,
+        timezone: Option<&str>,
+    ) -> Result<DateDetector, DateError> {
+        let default_tz = match timezone {
+            None => None,
+            Some(tz) => Some(
+                TimeZone::parse(tz)
+                    .map_err(|source| DateError::TimeZone {
+                        value: tz.to_string(),
+                        source,
+                    })?
+                    .fixed_offset()
+                    .unwrap_or(0)
+                    / 60,
+            ),
+        };
+        let mut specs: Vec<Spec> = Vec::new();
+        let mut known: Vec<String> = Vec::new();
+        if let Some(dp) = datepattern {
+            for line in dp.split('\n').map(str::trim).filter(|l| !l.is_empty()) {
+                add_line(line, &mut specs, &mut known)?;
+            }
+        }
+        if specs.is_empty() {
+            // Unset, or only `{DEFAULT}`: the full default list.
+            specs = pattern::full_defaults().map_err(|source| DateError::Pattern {
+                line: "{DEFAULT}".into(),
+                source,
+            })?;
+        }
+        let mut templates = Vec::with_capacity(specs.len());
+        for (id, spec) in specs.into_iter().enumerate() {
+            let (engine, fields) = Engine::compile(&spec).map_err(|source| DateError::Pattern {
+                line: spec.pattern.clone().unwrap_or_else(|| spec.name.clone()),
+                source,
+            })?;
+            templates.push(Template {
+                spec,
+                engine,
+                fields,
+                id,
+                matched: 0,
+                hits: 0,
+                last_used: 0.0,
+                distance: 0x7fff_ffff,
+            });
+        }
+        let names = templates.iter().map(|t| t.spec.name.clone()).collect();
+        Ok(DateDetector {
+            templates,
+            names,
+            last_pos: (1, None, None),
+            last_end: (0x7fff_ffff, None, None),
+            last_idx: None,
+            first_unused: 0,
+            default_tz,
+            local: TimeZone::local(),
+            mktime_hint: None,
+            default_pattern: datepattern.map(str::to_string),
+        })
+    }
+
+    /// Replaces the local zone used for dates without a zone (default: [`TimeZone::local`]).
+    pub fn set_local_zone(&mut self, zone: TimeZone) {
+        self.local = zone;
+        self.mktime_hint = None;
+    }
+
+    /// The template names in creation order (`DateHit::template` indexes this).
+    pub fn template_names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// The datepattern this detector was built from.
+    pub fn datepattern(&self) -> Option<&str> {
+        self.default_pattern.as_deref()
+    }
+
+    /// fail2ban's matchTime + getTime on a whole line. `now` = the engine clock (epoch seconds),
+    /// used for year inference, %ExY and lastUsed.
+    pub fn detect(&mut self, line: &str, now: f64) -> Option<DateHit> {
+        let view = LineView {
+            line,
+            ascii: line.is_ascii(),
+        };
+        let (i, m) = self.match_time(&view, now)?;
+        let t = &self.templates[i];
+        let kind = t.spec.kind;
+        let id = t.id;
+        let conv = match kind {
+            Kind::Pattern => {
+                let mut spans = [None; FIELD_COUNT];
+                let t = &self.templates[i];
+                t.engine.fields(&t.fields, &mut spans);
+                let mut f = Fields {
+                    lower_zone_last: t.fields.lower_zone_last,
+                    ..Fields::default()
+                };
+                for (slot, span) in f.v.iter_mut().zip(spans) {
+                    *slot = span.and_then(|(s, e)| line.get(s..e));
+                }
+                let now_local = now + f64::from(self.local.offset_at(now.floor() as i64).0);
+                let mut ctx = Context {
+                    now_local,
+                    local: &self.local,
+                    default_tz: self.default_tz,
+                    mktime_hint: self.mktime_hint,
+                };
+                let r = convert::strptime(&f, &mut ctx);
+                self.mktime_hint = ctx.mktime_hint;
+                r
+            }
+            Kind::Epoch { long, .. } => convert::epoch(&line[m.num.0..m.num.1], long),
+            Kind::Tai64n => convert::tai64n(&line[m.g1.0..m.g1.1]),
+        };
+        let (time, integral) = match conv {
+            Ok(c) => (Ok(c.time), c.integral),
+            Err(ConvError::Value) => (Err(DateFail::Invalid), false),
+            Err(ConvError::Abort) => (Err(DateFail::UnknownZone), false),
+        };
+        Some(DateHit {
+            span: m.g1,
+            template: id,
+            time,
+            integral,
+        })
+    }
+
+    /// Template names as fail2ban-regex prints them, and their hit counts, in fail2ban's report
+    /// order (the detector's current order).
+    pub fn template_stats(&self) -> Vec<(String, u64)> {
+        self.templates
+            .iter()
+            .map(|t| (t.spec.name.clone(), t.hits))
+            .collect()
+    }
+
+    /// For `--VD`: (name, weight, base weight, pattern, regex) in current order.
+    pub fn template_details(&self) -> Vec<(String, f64, f64, Option<String>, String)> {
+        self.templates
+            .iter()
+            .map(|t| {
+                (
+                    t.spec.name.clone(),
+                    t.weight(),
+                    t.spec.weight,
+                    t.spec.pattern.clone(),
+                    t.spec.regex.clone(),
+                )
+            })
+            .collect()
+    }
+
+    fn search(&mut self, i: usize, view: &LineView<'_>, pos: usize, end: usize) -> Option<Found> {
+        let t = &mut self.templates[i];
+        let num_group = match t.spec.kind {
+            Kind::Epoch { group, .. } => group,
+            _ => 1,
+        };
+        let f = t.engine.search(view.line, pos, end, num_group);
+        if f.is_some() {
+            t.matched += 1;
+        }
+        f
+    }
+
+    /// fail2ban's `matchTime`: the winning template index (current order) and its match.
+    fn match_time(&mut self, view: &LineView<'_>, now: f64) -> Option<(usize, Found)> {
+        let n = self.templates.len();
+        let len = view.line.len();
+        let mut found: Option<Candidate> = None;
+        let mut ignore = usize::MAX;
+        let mut winner: Option<(Found, usize)> = None;
+        if let Some(i) = self.last_idx.filter(|&i| i < n) {
+            let range = if self.templates[i].anchored() {
+                ignore = i;
+                (0, len)
+            } else {
+                let (d, e) = (self.last_pos.0, self.last_end.0);
+                let left = view.before(d) == self.last_pos.1
+                    || (view.ch(d) == self.last_pos.2 && !isalnum(self.last_pos.2));
+                let right = view.ch(e) == self.last_end.2
+                    || (view.before(e) == self.last_end.1 && !isalnum(self.last_end.1));
+                if left && right {
+                    (view.byte_of(d), view.byte_of(e))
+                } else {
+                    ignore = i;
+                    (0, len)
+                }
+            };
+            let m = if range.0 <= range.1 {
+                self.search(i, view, range.0, range.1)
+            } else {
+                None
+            };
+            if let Some(m) = m {
+                let (ds, de) = (view.ci_of(m.start), view.ci_of(m.end));
+                if n == 1
+                    || self.templates[i].anchored()
+                    || (ds == self.last_pos.0 && de == self.last_end.0)
+                {
+                    winner = Some((m, i));
+                } else {
+                    found = Some((m, ds, de, i, range));
+                }
+            }
+        }
+        if winner.is_none() {
+            for i in 0..n {
+                if i == ignore {
+                    continue;
+                }
+                let Some(m) = self.search(i, view, 0, len) else {
+                    continue;
+                };
+                let ds = view.ci_of(m.start);
+                let t = &self.templates[i];
+                let accept = i + 1 >= n
+                    || t.anchored()
+                    || (ds == 0 && t.hits > 0 && self.templates[i + 1].matched == 0)
+                    || !(ds > t.distance || ds > self.last_pos.0);
+                if accept {
+                    winner = Some((m, i));
+                    break;
+                }
+                if found.as_ref().is_none_or(|f| ds < f.1) {
+                    found = Some((m, ds, view.ci_of(m.end), i, (0, len)));
+                }
+            }
+            if winner.is_none() {
+                if let Some((m, _, _, i, range)) = found {
+                    // Re-run so the engine's captures belong to this match.
+                    let t = &mut self.templates[i];
+                    let group = match t.spec.kind {
+                        Kind::Epoch { group, .. } => group,
+                        _ => 1,
+                    };
+                    let again = t.engine.search(view.line, range.0, range.1, group);
+                    winner = Some((again.unwrap_or(m), i));
+                }
+            }
+        }
+        let (m, i) = winner?;
+        let (ds, de) = (view.ci_of(m.start), view.ci_of(m.end));
+        let t = &mut self.templates[i];
+        t.hits += 1;
+        t.last_used = now;
+        t.distance = ds;
+        if self.first_unused == i {
+            self.first_unused += 1;
+        }
+        self.last_pos = (ds, view.before(ds), view.ch(ds));
+        let last_char = if de >= 1 {
+            view.ch(de - 1)
+        } else {
+            view.len_chars().checked_sub(1).and_then(|c| view.ch(c))
+        };
+        self.last_end = (de, last_char, view.ch(de));
+        let mut i = i;
+        if i != 0 && Some(i) != self.last_idx {
+            i = self.reorder(i);
+        }
+        self.last_idx = Some(i);
+        Some((i, m))
+    }
+
+    /// fail2ban's `_reorderTemplate` (bubble up).
+    fn reorder(&mut self, num: usize) -> usize {
+        let t = &self.templates[num];
+        let untime = t.last_used - 300.0;
+        let weight = t.weight();
+        let moveable = |d: &DateDetector, pos: usize| {
+            let p = &d.templates[pos];
+            weight > p.weight() || untime > p.last_used
+        };
+        let mut pos = if self.first_unused < num {
+            self.first_unused
+        } else {
+            num / 2
+        };
+        if !moveable(self, pos) {
+            if pos == num - 1 {
+                return num;
+            }
+            pos = num - 1;
+            if !moveable(self, pos) {
+                return num;
+            }
+        }
+        let t = self.templates.remove(num);
+        self.templates.insert(pos, t);
+        while self.first_unused < self.templates.len() && self.templates[self.first_unused].hits > 0
+        {
+            self.first_unused += 1;
+        }
+        pos
+    }
+}
+
+/// fail2ban's `appendTemplate` for one datepattern line.
+fn add_line(line: &str, specs: &mut Vec<Spec>, known: &mut Vec<String>) -> Result<(), DateError> {
+    let key = if line.contains('%') {
+        line.to_string()
+    } else {
+        line.to_uppercase()
+    };
+    let err = |source| DateError::Pattern {
+        line: line.to_string(),
+        source,
+    };
+    let new: Vec<Spec> = match key.as_str() {
+        "{^LN-BEG}" => {
+            let all = pattern::full_defaults().map_err(err)?;
+            let ignore_dup = !specs.is_empty();
+            for s in all.into_iter().filter(|s| s.flags & LINE_BEGIN != 0) {
+                push(s, specs, known, ignore_dup)?;
+            }
+            return Ok(());
+        }
+        // fail2ban 1.0.2 adds nothing for `{DEFAULT}` (its filter returns None for every template).
+        "{DEFAULT}" => return Ok(()),
+        "{NONE}" => vec![pattern::pattern_spec("{UNB}^").map_err(err)?],
+        _ if key.contains("{DATE}") => {
+            let ignore_dup = !specs.is_empty();
+            for s in pattern::date_expansion(line).map_err(err)? {
+                push(s, specs, known, ignore_dup)?;
+            }
+            return Ok(());
+        }
+        _ => {
+            let mut spec = pattern::template_spec(line).map_err(err)?;
+            // fail2ban caches templates by key and sets weight 100 on the cached line-anchored
+            // defaults: a datepattern line with the same key gets that very object.
+            if pattern::anchored_default_keys().contains(&key) {
+                spec.weight = 100.0;
+            }
+            vec![spec]
+        }
+    };
+    for s in new {
+        push(s, specs, known, false)?;
+    }
+    Ok(())
+}
+
+fn push(
+    s: Spec,
+    specs: &mut Vec<Spec>,
+    known: &mut Vec<String>,
+    ignore_dup: bool,
+) -> Result<(), DateError> {
+    if known.contains(&s.name) {
+        if ignore_dup {
+            return Ok(());
+        }
+        return Err(DateError::Duplicate(s.name));
+    }
+    known.push(s.name.clone());
+    specs.push(s);
+    Ok(())
+}

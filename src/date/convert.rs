@@ -1,0 +1,328 @@
+//! Converting matched date text to a timestamp: fail2ban's `reGroupDictStrptime` for pattern
+//! templates (year and day inference, zones), and the epoch and TAI64N conversions.
+//!
+//! Called by `DateDetector::detect` with the named-group spans of the winning match. It does not
+//! find dates (`mod.rs`, `pattern.rs`) and knows zones only through `zone.rs`.
+//!
+//! # Compatibility
+//! Identical rules to fail2ban 1.0.2 (spec §4.7): `%y` always 20xx; `%f` dropped; year assumed
+//! from `now` and moved one year back when more than a day ahead; time-only dates assumed today
+//! or yesterday; `Z`/`UTC`/`GMT` exact-case; a zone (or `logtimezone`) gives `timegm` (an integer),
+//! none gives `mktime` in local time (a float). The year comparison keeps fail2ban's quirk of
+//! comparing the zone-corrected (UTC) naive time with local naive `now`. Digits are ASCII only:
+//! Python would also read other Unicode decimal digits.
+
+use super::civil;
+use super::table::{MONTHS_ABBR, MONTHS_FULL, WEEKDAYS_ABBR, WEEKDAYS_FULL};
+use super::zone::{self, TimeZone, ZoneTextError};
+
+/// The strptime fields a pattern template can capture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Field {
+    Y = 0,
+    LowY,
+    LowM,
+    D,
+    H,
+    I,
+    M,
+    S,
+    P,
+    LowB,
+    B,
+    LowA,
+    A,
+    J,
+    U,
+    W,
+    LowW,
+    LowZ,
+    Z,
+}
+
+pub(crate) const FIELD_COUNT: usize = 19;
+
+impl Field {
+    /// The field for a Python group name, if fail2ban reads it.
+    pub(crate) fn from_name(name: &str) -> Option<Field> {
+        Some(match name {
+            "Y" => Field::Y,
+            "y" => Field::LowY,
+            "m" => Field::LowM,
+            "d" => Field::D,
+            "H" => Field::H,
+            "I" => Field::I,
+            "M" => Field::M,
+            "S" => Field::S,
+            "p" => Field::P,
+            "b" => Field::LowB,
+            "B" => Field::B,
+            "a" => Field::LowA,
+            "A" => Field::A,
+            "j" => Field::J,
+            "U" => Field::U,
+            "W" => Field::W,
+            "w" => Field::LowW,
+            "z" => Field::LowZ,
+            "Z" => Field::Z,
+            _ => return None,
+        })
+    }
+}
+
+/// The texts of the captured fields of one match.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Fields<'a> {
+    pub(crate) v: [Option<&'a str>; FIELD_COUNT],
+    /// `z` comes after `Z` in the pattern (only matters when both are present).
+    pub(crate) lower_zone_last: bool,
+}
+
+impl<'a> Fields<'a> {
+    pub(crate) fn get(&self, f: Field) -> Option<&'a str> {
+        self.v[f as usize]
+    }
+}
+
+/// Why a date could not be converted.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum ConvError {
+    /// Python ValueError: the line keeps its cut but has no date.
+    Value,
+    /// Python KeyError/TypeError: the line is aborted.
+    Abort,
+}
+
+/// A converted time: the value and whether Python would hold it as an `int`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Converted {
+    pub(crate) time: f64,
+    pub(crate) integral: bool,
+}
+
+/// The clock and zones a conversion needs.
+pub(crate) struct Context<'z> {
+    /// `now` as local naive seconds (Python's `MyTime.now()`).
+    pub(crate) now_local: f64,
+    pub(crate) local: &'z TimeZone,
+    /// `logtimezone` in minutes.
+    pub(crate) default_tz: Option<i32>,
+    /// The offset glibc's `mktime` used last (its guess for repeated local times).
+    pub(crate) mktime_hint: Option<i32>,
+}
+
+fn int(s: &str) -> Result<i64, ConvError> {
+    let t = s.trim_matches(|c: char| c.is_whitespace());
+    let (neg, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    if digits.is_empty() || digits.len() > 18 || !digits.bytes().all(|c| c.is_ascii_digit()) {
+        return Err(ConvError::Value);
+    }
+    let v: i64 = digits.parse().map_err(|_| ConvError::Value)?;
+    Ok(if neg { -v } else { v })
+}
+
+fn name_index(list: &[&str], val: &str) -> Result<i64, ConvError> {
+    let lower = val.to_lowercase();
+    list.iter()
+        .position(|n| *n == lower)
+        .map(|i| i as i64)
+        .ok_or(ConvError::Value)
+}
+
+/// fail2ban's `reGroupDictStrptime`.
+pub(crate) fn strptime(f: &Fields<'_>, ctx: &mut Context<'_>) -> Result<Converted, ConvError> {
+    let mut year = None;
+    let mut month = None;
+    let mut day = None;
+    let mut weekday = None;
+    let mut julian = None;
+    let mut week = None;
+    let (mut hour, mut minute, mut second) = (0i64, 0i64, 0i64);
+    if let Some(v) = f.get(Field::LowY) {
+        let y = int(v)?;
+        year = Some(if y <= 2000 { y + 2000 } else { y });
+    }
+    if let Some(v) = f.get(Field::Y) {
+        year = Some(int(v)?);
+    }
+    if let Some(v) = f.get(Field::LowM) {
+        month = Some(int(v)?);
+    }
+    if let Some(v) = f.get(Field::B) {
+        month = Some(name_index(&MONTHS_FULL, v)? + 1);
+    }
+    if let Some(v) = f.get(Field::LowB) {
+        month = Some(name_index(&MONTHS_ABBR, v)? + 1);
+    }
+    if let Some(v) = f.get(Field::D) {
+        day = Some(int(v)?);
+    }
+    if let Some(v) = f.get(Field::H) {
+        hour = int(v)?;
+    }
+    if let Some(v) = f.get(Field::I) {
+        hour = int(v)?;
+        let ampm = f.get(Field::P).map(str::to_lowercase).unwrap_or_default();
+        if ampm.is_empty() || ampm == "am" {
+            if hour == 12 {
+                hour = 0;
+            }
+        } else if ampm == "pm" && hour != 12 {
+            hour += 12;
+        }
+    }
+    if let Some(v) = f.get(Field::M) {
+        minute = int(v)?;
+    }
+    if let Some(v) = f.get(Field::S) {
+        second = int(v)?;
+    }
+    if let Some(v) = f.get(Field::A) {
+        weekday = Some(name_index(&WEEKDAYS_FULL, v)?);
+    }
+    if let Some(v) = f.get(Field::LowA) {
+        weekday = Some(name_index(&WEEKDAYS_ABBR, v)?);
+    }
+    if let Some(v) = f.get(Field::LowW) {
+        let w = int(v)? - 1;
+        weekday = Some(if w < 0 { 6 } else { w });
+    }
+    if let Some(v) = f.get(Field::J) {
+        julian = Some(int(v)?);
+    }
+    if let Some(v) = f.get(Field::U) {
+        week = Some((int(v)?, false));
+    }
+    if let Some(v) = f.get(Field::W) {
+        week = Some((int(v)?, true));
+    }
+    let zone_text = match (f.get(Field::Z), f.get(Field::LowZ)) {
+        (Some(u), Some(l)) => Some(if f.lower_zone_last { l } else { u }),
+        (u, l) => u.or(l),
+    };
+    let mut tzoffset = match zone_text {
+        None => None,
+        Some("Z" | "UTC" | "GMT") => Some(0),
+        Some(z) => Some(zone::zone_offset_minutes(z).map_err(|e| match e {
+            ZoneTextError::Shape => ConvError::Value,
+            ZoneTextError::Unknown => ConvError::Abort,
+        })?),
+    };
+
+    let now_days = (ctx.now_local / 86_400.0).floor() as i64;
+    let (now_y, now_m, now_d) = civil::civil_from_days(now_days);
+    let assume_year = year.is_none();
+    let mut year = year.unwrap_or(now_y);
+    if month.is_none() || day.is_none() {
+        if julian.is_none() {
+            if let (Some((w, monday)), Some(wd)) = (week, weekday) {
+                julian = Some(julian_from_week(year, w, wd, monday));
+            }
+        }
+        if let Some(j) = julian {
+            if !(1..=9999).contains(&year) {
+                return Err(ConvError::Value);
+            }
+            let days = civil::days_from_civil(year, 1, 1) + j - 1;
+            // Python's fromordinal range: 0001-01-01 ..= 9999-12-31.
+            if days < civil::days_from_civil(1, 1, 1) || days > civil::days_from_civil(9999, 12, 31)
+            {
+                return Err(ConvError::Value);
+            }
+            let (y, m, d) = civil::civil_from_days(days);
+            year = y;
+            month = Some(m);
+            day = Some(d);
+        }
+    }
+    let assume_today = month.is_none() && day.is_none();
+    let (month, day) = match (month, day) {
+        (None, None) => (now_m, now_d),
+        (Some(m), Some(d)) => (m, d),
+        // datetime(year, None, day): a TypeError, which aborts the line.
+        _ => return Err(ConvError::Abort),
+    };
+    let mut t = civil::naive(year, month, day, hour, minute, second).ok_or(ConvError::Value)?;
+    if tzoffset.is_none() {
+        tzoffset = ctx.default_tz;
+    }
+    if let Some(off) = tzoffset {
+        t -= i64::from(off) * 60;
+        if !(civil::days_from_civil(1, 1, 1) * 86_400
+            ..civil::days_from_civil(10_000, 1, 1) * 86_400)
+            .contains(&t)
+        {
+            return Err(ConvError::Value);
+        }
+    }
+    if assume_today && t as f64 > ctx.now_local {
+        t -= 86_400;
+    }
+    if assume_year && t as f64 > ctx.now_local + 86_400.0 {
+        // replace(year=year-1, month=month, day=day), keeping the (corrected) time of day.
+        let tod = t.rem_euclid(86_400);
+        t = civil::naive(year - 1, month, day, 0, 0, 0).ok_or(ConvError::Value)? + tod;
+    }
+    if tzoffset.is_some() {
+        Ok(Converted {
+            time: t as f64,
+            integral: true,
+        })
+    } else {
+        let (utc, off) = ctx.local.local_to_utc(t, ctx.mktime_hint);
+        ctx.mktime_hint = Some(off);
+        Ok(Converted {
+            time: utc as f64,
+            integral: false,
+        })
+    }
+}
+
+/// Python's `_calc_julian_from_U_or_W`.
+fn julian_from_week(year: i64, week: i64, weekday: i64, monday_first: bool) -> i64 {
+    let mut first = civil::weekday(civil::days_from_civil(year, 1, 1));
+    let mut wd = weekday;
+    if !monday_first {
+        first = (first + 1) % 7;
+        wd = (wd + 1) % 7;
+    }
+    let week0 = (7 - first) % 7;
+    if week == 0 {
+        1 + wd - first
+    } else {
+        1 + week0 + 7 * (week - 1) + wd
+    }
+}
+
+/// `EPOCH`/`LEPOCH` text to seconds (Python `float`, fraction kept).
+pub(crate) fn epoch(text: &str, long: bool) -> Result<Converted, ConvError> {
+    let v: f64 = text.parse().map_err(|_| ConvError::Value)?;
+    let n = text.chars().count();
+    let v = if long && n >= 13 {
+        if n >= 16 && !text.contains('.') {
+            v / 1_000_000.0
+        } else {
+            v / 1000.0
+        }
+    } else {
+        v
+    };
+    Ok(Converted {
+        time: v,
+        integral: false,
+    })
+}
+
+/// TAI64N `@4000000...`: hex digits 2..17 as seconds (an int).
+pub(crate) fn tai64n(text: &str) -> Result<Converted, ConvError> {
+    let hex = text.get(2..17).ok_or(ConvError::Value)?;
+    let v = i64::from_str_radix(hex, 16).map_err(|_| ConvError::Value)?;
+    Ok(Converted {
+        time: v as f64,
+        integral: true,
+    })
+}
