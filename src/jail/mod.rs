@@ -261,7 +261,8 @@ impl Jail {
         settings.validate()?;
         let ignore = IgnoreList::new(&settings.ignoreip, settings.ignoreself, resolver)?;
         let s = &settings;
-        let window = FailWindow::new(s.findtime, s.maxretry, s.maxmatches, s.max_tracked);
+        let mut window = FailWindow::new(s.findtime, s.maxretry, s.maxmatches, s.max_tracked);
+        window.set_match_budget(s.max_match_bytes);
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0x9e37_79b9_7f4a_7c15, |d| d.as_nanos() as u64);
@@ -296,6 +297,7 @@ impl Jail {
         let s = &settings;
         self.window
             .configure(s.findtime, s.maxretry, s.maxmatches, s.max_tracked);
+        self.window.set_match_budget(s.max_match_bytes);
         self.settings = settings;
         self.bans.reschedule(self.settings.bantime);
         Ok(())
@@ -419,7 +421,7 @@ impl Jail {
     ) {
         let mut ban = Ban::new(&t.id, ip, t.entry.last);
         ban.failures = t.entry.failures;
-        ban.matches = t.entry.matches;
+        ban.matches = t.entry.matches.to_vec();
         ban.ban_count = t.entry.ban_count;
         self.add_ban(ban, now, history, events);
     }
