@@ -62,7 +62,7 @@ fn main() {
                 tags: Default::default(),
                 regex: 0,
             };
-            for e in jail.on_failure(&f, now, &mut history) {
+            for e in jail.on_failure(&f, true, now, &mut history) {
                 if matches!(e, fail2zig::jail::JailEvent::Ban { .. }) {
                     bans += 1;
                 }
