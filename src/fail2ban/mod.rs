@@ -10,7 +10,7 @@
 //!
 //! Layout: `ini.rs` (one file's grammar), `merged.rs` (file order, includes, merge,
 //! interpolation), `tags.rs` (`<tag>` substitution), `options.rs` (`name[k=v]` lists),
-//! `reader.rs` (filter/action definitions).
+//! `reader.rs` (filter/action definitions), `jail.rs` (one jail: options, filter, actions).
 //!
 //! # Compatibility
 //!
@@ -23,6 +23,7 @@
 //! here, each naming the file (and line where there is one).
 
 pub mod ini;
+pub mod jail;
 pub mod merged;
 pub mod options;
 pub mod reader;
