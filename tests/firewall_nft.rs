@@ -572,3 +572,29 @@ fn banned_packets_are_dropped_or_rejected_on_the_jails_ports() {
         },
     );
 }
+
+#[test]
+fn losing_cap_net_admin_fails_bans_with_a_clear_error() {
+    in_netns(
+        "losing_cap_net_admin_fails_bans_with_a_clear_error",
+        &[],
+        || {
+            use rustix::thread::{CapabilitySet, capabilities, set_capabilities};
+            let mut b = backend();
+            b.start(&[jail("sshd")]).unwrap();
+            // This test process is the only thread doing anything here; drop the capability
+            // from the effective set, as a misconfigured unit or sandbox would.
+            let mut caps = capabilities(None).unwrap();
+            caps.effective.remove(CapabilitySet::NET_ADMIN);
+            set_capabilities(None, caps).unwrap();
+            let err = b.ban("sshd", &[ban("192.0.2.1", Some(60))]).unwrap_err();
+            assert_eq!(err.backend, "nftables");
+            assert!(err.message.contains("CAP_NET_ADMIN"), "{err}");
+            let src = std::error::Error::source(&err).unwrap().to_string();
+            assert!(
+                src.contains("batch") && src.contains("Operation not permitted"),
+                "{src}"
+            );
+        },
+    );
+}
