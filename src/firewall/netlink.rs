@@ -46,7 +46,7 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Everything that can go wrong below the meaning of the messages.
 #[derive(Debug, thiserror::Error)]
 pub enum NetlinkError {
-    #[error("cannot open a NETLINK_NETFILTER socket (is nfnetlink in this kernel?)")]
+    #[error("cannot open a NETLINK_NETFILTER socket")]
     Open(#[source] Errno),
     #[error("netlink socket setup: {step}")]
     Setup {

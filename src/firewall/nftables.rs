@@ -161,8 +161,20 @@ fn classify(step: String, source: NetlinkError) -> NftError {
 /// generation (GETGEN), which needs CAP_NET_ADMIN. Returns the generation id. The daemon calls
 /// this at start and exits with the error's message unless the configuration chose `log`.
 pub fn probe() -> Result<u32, NftError> {
-    let mut sock = NetlinkSocket::open_netfilter().map_err(NftError::Unavailable)?;
+    let mut sock = open_socket()?;
     probe_socket(&mut sock)
+}
+
+/// Opens the socket; says which of "no nfnetlink", "not allowed" or something else it was.
+fn open_socket() -> Result<NetlinkSocket, NftError> {
+    NetlinkSocket::open_netfilter().map_err(|e| match &e {
+        NetlinkError::Open(Errno::PROTONOSUPPORT | Errno::AFNOSUPPORT) => NftError::Unavailable(e),
+        NetlinkError::Open(Errno::ACCESS | Errno::PERM) => NftError::PermissionDenied(e),
+        _ => NftError::Netlink {
+            step: "opening the netlink socket".into(),
+            source: e,
+        },
+    })
 }
 
 fn probe_socket(sock: &mut NetlinkSocket) -> Result<u32, NftError> {
@@ -282,7 +294,7 @@ pub struct NftablesBackend {
 impl NftablesBackend {
     /// Opens the netlink socket and probes nf_tables (see `probe`).
     pub fn open(cfg: NftConfig) -> Result<Self, NftError> {
-        let mut sock = NetlinkSocket::open_netfilter().map_err(NftError::Unavailable)?;
+        let mut sock = open_socket()?;
         probe_socket(&mut sock)?;
         Ok(Self {
             sock,
@@ -405,7 +417,10 @@ impl NftablesBackend {
         }
     }
 
-    /// Adds (or refreshes) bans in one jail; see `ban_batches` for how they are split.
+    /// Adds bans in one jail: one batch, split into NEWSETELEM messages of at most 64 KiB of
+    /// elements (2340 IPv4 with timeout); past the socket's batch limit (8 MiB, about 290,000
+    /// IPv4 bans) into several batches, each atomic. Re-banning a banned address sets its new
+    /// timeout on Linux 6.12+; older kernels keep the old expiry (unban first there).
     pub fn add_bans(&mut self, jail: &str, bans: &[BanEntry]) -> Result<(), NftError> {
         self.retry_after_ensure(jail, |b| b.add_bans_once(jail, bans))
     }
