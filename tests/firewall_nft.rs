@@ -598,3 +598,35 @@ fn losing_cap_net_admin_fails_bans_with_a_clear_error() {
         },
     );
 }
+
+#[test]
+fn reban_sets_the_new_timeout() {
+    in_netns("reban_sets_the_new_timeout", &[], || {
+        for refresh_by_destroy in [false, true] {
+            let mut b = backend();
+            b.set_refresh_by_destroy(refresh_by_destroy);
+            b.start(&[jail("sshd")]).unwrap();
+            b.ban(
+                "sshd",
+                &[ban("192.0.2.1", Some(600)), ban("2001:db8::1", None)],
+            )
+            .unwrap();
+            // Shorter, and permanent -> timed; a new address in the same call.
+            b.ban(
+                "sshd",
+                &[
+                    ban("192.0.2.1", Some(30)),
+                    ban("2001:db8::1", Some(60)),
+                    ban("192.0.2.2", Some(60)),
+                ],
+            )
+            .unwrap();
+            let mut l = b.list("sshd").unwrap();
+            l.sort_by_key(|k| k.ip);
+            assert_eq!(l.len(), 3, "{l:?}");
+            assert!(l[0].expires_in.unwrap() <= Duration::from_secs(30), "{l:?}");
+            assert!(l[2].expires_in.unwrap() <= Duration::from_secs(60), "{l:?}");
+            b.flush("sshd").unwrap();
+        }
+    });
+}

@@ -289,6 +289,9 @@ pub struct NftablesBackend {
     jails: BTreeMap<String, JailRules>,
     /// False once the kernel refused a DESTROY* message (older than 6.3).
     destroy_supported: bool,
+    /// Ban = DESTROYSETELEM + NEWSETELEM in one batch, so that a re-ban sets the new timeout
+    /// on kernels 6.3 to 6.11, where re-adding an element keeps its old expiry.
+    refresh_by_destroy: bool,
 }
 
 impl NftablesBackend {
@@ -301,7 +304,14 @@ impl NftablesBackend {
             cfg,
             jails: BTreeMap::new(),
             destroy_supported: true,
+            refresh_by_destroy: needs_refresh_by_destroy(&rustix::system::uname()),
         })
+    }
+
+    /// Forces (or stops) the 6.3–6.11 re-ban method on any kernel; for tests and for kernels
+    /// whose version string does not tell.
+    pub fn set_refresh_by_destroy(&mut self, on: bool) {
+        self.refresh_by_destroy = on;
     }
 
     pub fn config(&self) -> &NftConfig {
@@ -448,7 +458,13 @@ impl NftablesBackend {
                 })
                 .collect();
             for chunk in chunks(&elems, Element::encoded_len) {
-                self.flush_if_full(&mut batch, chunk.1, &format!("banning in jail {jail}"))?;
+                // A destroy of the same keys costs at most half again the elements' bytes.
+                let bytes = chunk.1 + if self.refresh_by_destroy { chunk.1 } else { 0 };
+                self.flush_if_full(&mut batch, bytes, &format!("banning in jail {jail}"))?;
+                if self.refresh_by_destroy {
+                    let keys: Vec<&[u8]> = chunk.0.iter().map(|e| e.key).collect();
+                    nft_wire::del_elements(&mut batch, &table, &set, &keys, true)?;
+                }
                 let set = SetRef {
                     name: &set,
                     id: None,
@@ -681,6 +697,18 @@ impl From<NetlinkError> for NftError {
     fn from(source: NetlinkError) -> Self {
         classify("building netlink messages".into(), source)
     }
+}
+
+/// Kernels 6.3 to 6.11 have DESTROYSETELEM but keep an element's old expiry on re-add
+/// (6.12 refreshes it; before 6.3 there is no way without knowing the element is there).
+fn needs_refresh_by_destroy(u: &rustix::system::Uname) -> bool {
+    kernel_version(&u.release().to_string_lossy()).is_some_and(|v| ((6, 3)..(6, 12)).contains(&v))
+}
+
+/// `major.minor` of a kernel release string like `6.8.0-45-generic`.
+fn kernel_version(release: &str) -> Option<(u32, u32)> {
+    let mut it = release.split(|c: char| !c.is_ascii_digit());
+    Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
 }
 
 /// True when the kernel did not know a message type (DESTROY* before 6.3).
@@ -935,6 +963,14 @@ mod tests {
         assert_eq!(timeout_ms(Duration::ZERO), Some(1));
         assert_eq!(timeout_ms(Duration::from_micros(10)), Some(1));
         assert_eq!(timeout_ms(Duration::from_millis(MAX_TIMEOUT_MS + 1)), None);
+    }
+
+    #[test]
+    fn kernel_versions() {
+        assert_eq!(kernel_version("6.8.0-45-generic"), Some((6, 8)));
+        assert_eq!(kernel_version("6.18.44-fc-v669"), Some((6, 18)));
+        assert_eq!(kernel_version("5.10"), Some((5, 10)));
+        assert_eq!(kernel_version("x"), None);
     }
 
     #[test]
