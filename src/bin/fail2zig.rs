@@ -25,7 +25,7 @@ fn main() -> ExitCode {
             Err(e) => exit::report("fail2zig import", &e, exit::FAILURE),
         },
         Command::Regex(args) => match fail2zig::filter::regex_tool::run(&args) {
-            Ok(code) => ExitCode::from(code),
+            Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(exit::FAILURE)),
             Err(e) => exit::report("fail2zig regex", &e, exit::FAILURE),
         },
         Command::Demo(args) => {

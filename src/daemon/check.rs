@@ -36,9 +36,13 @@ pub fn summary(s: &Settings) -> String {
     let _ = writeln!(out, "Socket: {}", s.socket.display());
     let _ = writeln!(out, "State: {}", s.state_dir.display());
     let enabled = s.enabled_jails().count();
-    let _ = writeln!(out, "Jails: {enabled} enabled, {} disabled", s.jails.len() - enabled);
-    for j in &s.jails {
-        let _ = writeln!(out, "  {} ({})", j.name, if j.enabled { "enabled" } else { "disabled" });
+    let _ = writeln!(
+        out,
+        "Jails: {enabled} enabled, {} disabled",
+        s.jails.len() - enabled
+    );
+    for j in s.enabled_jails() {
+        let _ = writeln!(out, "  {}", j.name);
         let _ = writeln!(
             out,
             "    filter: {} ({} failregex, {} ignoreregex)",
@@ -59,6 +63,15 @@ pub fn summary(s: &Settings) -> String {
             "    maxretry {}, findtime {}, bantime {}, {ports}",
             j.maxretry, j.findtime, j.bantime
         );
+    }
+    let disabled: Vec<&str> = s
+        .jails
+        .iter()
+        .filter(|j| !j.enabled)
+        .map(|j| j.name.as_str())
+        .collect();
+    if !disabled.is_empty() {
+        let _ = writeln!(out, "Disabled: {}", disabled.join(", "));
     }
     out.push_str("OK\n");
     out

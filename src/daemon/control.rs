@@ -57,7 +57,10 @@ impl Control for Daemon {
         Ok(JailStatus {
             currently_failed: s.currently_failed as u64,
             total_failed: s.total_failed,
-            files: jails::files(rj).iter().map(|p| p.display().to_string()).collect(),
+            files: jails::files(rj)
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect(),
             total_banned: s.total_banned,
         })
     }
@@ -85,7 +88,10 @@ impl Control for Daemon {
         let mut added = 0;
         for ip in ips {
             let events = self.jails[i].jail.ban_manual(ip, t, &mut self.history);
-            added += events.iter().filter(|e| matches!(e, JailEvent::Ban { .. })).count() as u64;
+            added += events
+                .iter()
+                .filter(|e| matches!(e, JailEvent::Ban { .. }))
+                .count() as u64;
             self.apply(i, events, t);
         }
         self.save_state(false);
@@ -97,7 +103,10 @@ impl Control for Daemon {
         let mut out = UnbanOutcome::default();
         for ip in ips {
             let events = self.jails[i].jail.unban(ip, &mut self.history);
-            let n = events.iter().filter(|e| matches!(e, JailEvent::Unban { .. })).count() as u64;
+            let n = events
+                .iter()
+                .filter(|e| matches!(e, JailEvent::Unban { .. }))
+                .count() as u64;
             if n == 0 {
                 out.absent.push(ip.clone());
             }
@@ -131,7 +140,10 @@ impl Control for Daemon {
             JailOption::IgnoreCommand => Value::Str(String::new()),
             JailOption::IgnoreCache => Value::None,
             JailOption::LogPath => Value::List(
-                jails::files(rj).iter().map(|p| Value::Str(p.display().to_string())).collect(),
+                jails::files(rj)
+                    .iter()
+                    .map(|p| Value::Str(p.display().to_string()))
+                    .collect(),
             ),
             JailOption::LogEncoding => Value::Str(if c.logencoding.eq_ignore_ascii_case("auto") {
                 "UTF-8".into()
@@ -139,15 +151,26 @@ impl Control for Daemon {
                 c.logencoding.clone()
             }),
             JailOption::JournalMatch => Value::List(Vec::new()),
-            JailOption::FailRegex => {
-                Value::List(rj.filter.failregexes().iter().map(|r| Value::Str(r.expanded.clone())).collect())
-            }
-            JailOption::IgnoreRegex => {
-                Value::List(rj.filter.ignoreregexes().iter().map(|r| Value::Str(r.expanded.clone())).collect())
-            }
-            JailOption::PrefRegex => {
-                Value::Str(rj.filter.prefregex().map(|r| r.expanded.clone()).unwrap_or_default())
-            }
+            JailOption::FailRegex => Value::List(
+                rj.filter
+                    .failregexes()
+                    .iter()
+                    .map(|r| Value::Str(r.expanded.clone()))
+                    .collect(),
+            ),
+            JailOption::IgnoreRegex => Value::List(
+                rj.filter
+                    .ignoreregexes()
+                    .iter()
+                    .map(|r| Value::Str(r.expanded.clone()))
+                    .collect(),
+            ),
+            JailOption::PrefRegex => Value::Str(
+                rj.filter
+                    .prefregex()
+                    .map(|r| r.expanded.clone())
+                    .unwrap_or_default(),
+            ),
             JailOption::DatePattern => match rj.filter.datepattern() {
                 None => Value::None,
                 Some(p) => Value::Tuple(vec![Value::Str(p.to_string()), Value::Str(p.to_string())]),
@@ -169,10 +192,21 @@ impl Control for Daemon {
                 "factor" if c.increment.enabled => Value::Str(c.increment.factor.clone()),
                 "formula" => c.increment.formula.clone().map_or(Value::None, Value::Str),
                 "multipliers" if !c.increment.multipliers.is_empty() => Value::Str(
-                    c.increment.multipliers.iter().map(u64::to_string).collect::<Vec<_>>().join(" "),
+                    c.increment
+                        .multipliers
+                        .iter()
+                        .map(u64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(" "),
                 ),
-                "maxtime" => c.increment.maxtime.map_or(Value::None, |t| Value::Int(t.seconds())),
-                "rndtime" => c.increment.rndtime.map_or(Value::None, |t| Value::Int(t.seconds())),
+                "maxtime" => c
+                    .increment
+                    .maxtime
+                    .map_or(Value::None, |t| Value::Int(t.seconds())),
+                "rndtime" => c
+                    .increment
+                    .rndtime
+                    .map_or(Value::None, |t| Value::Int(t.seconds())),
                 "overalljails" => Value::Bool(c.increment.overalljails),
                 _ => Value::None,
             },
@@ -240,9 +274,10 @@ impl Control for Daemon {
                 } else {
                     &mut c.filter.ignoreregex
                 };
-                let k = usize::try_from(k).ok().filter(|k| *k < list.len()).ok_or_else(|| {
-                    ControlError::Refused("list index out of range".into())
-                })?;
+                let k = usize::try_from(k)
+                    .ok()
+                    .filter(|k| *k < list.len())
+                    .ok_or_else(|| ControlError::Refused("list index out of range".into()))?;
                 list.remove(k);
                 return self.recompile(i);
             }
@@ -253,7 +288,12 @@ impl Control for Daemon {
             Setting::BanTimeExtra { name, value } => {
                 let inc = &mut c.increment;
                 match name {
-                    "increment" => inc.enabled = matches!(value.to_ascii_lowercase().as_str(), "true" | "yes" | "1" | "on"),
+                    "increment" => {
+                        inc.enabled = matches!(
+                            value.to_ascii_lowercase().as_str(),
+                            "true" | "yes" | "1" | "on"
+                        )
+                    }
                     "factor" => inc.factor = value.to_string(),
                     "formula" => inc.formula = Some(value.to_string()),
                     "multipliers" => {
@@ -261,23 +301,40 @@ impl Control for Daemon {
                             .split_whitespace()
                             .map(str::parse)
                             .collect::<Result<_, _>>()
-                            .map_err(|_| ControlError::Refused(format!("invalid multipliers {value:?}")))?;
+                            .map_err(|_| {
+                                ControlError::Refused(format!("invalid multipliers {value:?}"))
+                            })?;
                     }
                     "maxtime" => inc.maxtime = Some(time(value)?),
                     "rndtime" => inc.rndtime = Some(time(value)?),
-                    "overalljails" => inc.overalljails = matches!(value.to_ascii_lowercase().as_str(), "true" | "yes" | "1" | "on"),
-                    other => return Err(ControlError::Refused(format!("unknown option bantime.{other}"))),
+                    "overalljails" => {
+                        inc.overalljails = matches!(
+                            value.to_ascii_lowercase().as_str(),
+                            "true" | "yes" | "1" | "on"
+                        )
+                    }
+                    other => {
+                        return Err(ControlError::Refused(format!(
+                            "unknown option bantime.{other}"
+                        )));
+                    }
                 }
             }
             Setting::AddLogPath { .. } | Setting::DelLogPath(_) => {
-                return Err(ControlError::Unsupported("changing log paths at run time (edit the configuration and reload)"));
+                return Err(ControlError::Unsupported(
+                    "changing log paths at run time (edit the configuration and reload)",
+                ));
             }
-            Setting::LogEncoding(_) => return Err(ControlError::Unsupported("logencoding at run time")),
+            Setting::LogEncoding(_) => {
+                return Err(ControlError::Unsupported("logencoding at run time"));
+            }
             Setting::AddJournalMatch(_) | Setting::DelJournalMatch(_) => {
                 return Err(ControlError::Unsupported("journalmatch at run time"));
             }
             Setting::IgnoreCommand(_) | Setting::IgnoreCache(_) => {
-                return Err(ControlError::Unsupported("ignorecommand (fail2zig never runs a program)"));
+                return Err(ControlError::Unsupported(
+                    "ignorecommand (fail2zig never runs a program)",
+                ));
             }
             Setting::Idle(_) => return Err(ControlError::Unsupported("idle")),
         }
@@ -312,7 +369,8 @@ impl Control for Daemon {
         if !self.settings.jails.iter().any(|j| j.name == jail) {
             return Err(ControlError::UnknownJail(jail.to_string()));
         }
-        self.reload(Some(jail)).map_err(|e| ControlError::Config(crate::exit::chain(&e)))
+        self.reload(Some(jail))
+            .map_err(|e| ControlError::Config(crate::exit::chain(&e)))
     }
 
     fn stop_jail(&mut self, jail: &str) -> Result<(), ControlError> {
@@ -328,6 +386,7 @@ impl Control for Daemon {
     }
 
     fn restart(&mut self) -> Result<(), ControlError> {
-        self.reload(None).map_err(|e| ControlError::Config(crate::exit::chain(&e)))
+        self.reload(None)
+            .map_err(|e| ControlError::Config(crate::exit::chain(&e)))
     }
 }

@@ -76,7 +76,11 @@ fn run_in(dir: &Path) -> Result<(), DemoError> {
     let log = dir.join("auth.log");
     let socket = dir.join("fail2zig.sock");
     println!("== fail2zig demo: a private network namespace; the host firewall is not touched");
-    println!("   log {}, state {}", log.display(), dir.join("state").display());
+    println!(
+        "   log {}, state {}",
+        log.display(),
+        dir.join("state").display()
+    );
     let mut cfg = Config::parse(EMBEDDED_DEFAULT, Path::new("<embedded default>"))?;
     cfg.global.socket = Some(socket.clone());
     cfg.global.state_dir = Some(dir.join("state"));
@@ -90,30 +94,44 @@ fn run_in(dir: &Path) -> Result<(), DemoError> {
     append(&log, &benign_lines())?;
 
     let (tx, rx) = std::sync::mpsc::channel();
-    let daemon = std::thread::spawn(move || match Daemon::start(settings, Overrides::default()) {
-        Ok(d) => {
-            let _ = tx.send(None);
-            d.run()
-        }
-        Err(e) => {
-            let msg = crate::exit::chain(&e);
-            let _ = tx.send(Some(msg));
-            Err(e)
-        }
-    });
+    let daemon = std::thread::spawn(
+        move || match Daemon::start(settings, Overrides::default()) {
+            Ok(d) => {
+                let _ = tx.send(None);
+                d.run()
+            }
+            Err(e) => {
+                let msg = crate::exit::chain(&e);
+                let _ = tx.send(Some(msg));
+                Err(e)
+            }
+        },
+    );
     if let Ok(Some(msg)) = rx.recv() {
         let _ = daemon.join();
         eprintln!("fail2zig demo: {msg}");
         return Err(DemoError::NoAnswer(socket));
     }
-    wait_for(&socket, Duration::from_secs(10), |out| out.contains("pong"), &["ping"])
-        .ok_or_else(|| DemoError::NoAnswer(socket.clone()))?;
+    wait_for(
+        &socket,
+        Duration::from_secs(10),
+        |out| out.contains("pong"),
+        &["ping"],
+    )
+    .ok_or_else(|| DemoError::NoAnswer(socket.clone()))?;
 
-    println!("\n== an attack is appended to the log: 5 failures from {ATTACKER_V4}, 5 from {ATTACKER_V6},");
+    println!(
+        "\n== an attack is appended to the log: 5 failures from {ATTACKER_V4}, 5 from {ATTACKER_V6},"
+    );
     println!("   and one from {INJECTOR} with the user name \"{INJECTED}\"\n");
     append(&log, &attack_lines())?;
     let banned = |out: &str| out.contains(ATTACKER_V4) && out.contains(ATTACKER_V6);
-    let status = wait_for(&socket, Duration::from_secs(10), banned, &["status", "sshd"]);
+    let status = wait_for(
+        &socket,
+        Duration::from_secs(10),
+        banned,
+        &["status", "sshd"],
+    );
 
     println!("\n== fail2zig-client status sshd");
     let status = status.unwrap_or_else(|| client(&socket, &["status", "sshd"]));
@@ -150,7 +168,8 @@ fn run_in(dir: &Path) -> Result<(), DemoError> {
 
 /// Runs a client command and returns what it printed.
 fn client(socket: &Path, cmd: &[&str]) -> String {
-    let mut argv: Vec<std::ffi::OsString> = vec!["fail2zig-client".into(), "-s".into(), socket.into()];
+    let mut argv: Vec<std::ffi::OsString> =
+        vec!["fail2zig-client".into(), "-s".into(), socket.into()];
     argv.extend(cmd.iter().map(Into::into));
     let (mut out, mut err) = (Vec::new(), Vec::new());
     crate::client::run(argv, &mut out, &mut err);
@@ -159,7 +178,12 @@ fn client(socket: &Path, cmd: &[&str]) -> String {
 }
 
 /// Repeats a client command until its output satisfies `done`, for at most `limit`.
-fn wait_for(socket: &Path, limit: Duration, done: impl Fn(&str) -> bool, cmd: &[&str]) -> Option<String> {
+fn wait_for(
+    socket: &Path,
+    limit: Duration,
+    done: impl Fn(&str) -> bool,
+    cmd: &[&str],
+) -> Option<String> {
     let start = Instant::now();
     while start.elapsed() < limit {
         let out = client(socket, cmd);
@@ -185,14 +209,20 @@ fn append(path: &Path, lines: &[String]) -> Result<(), DemoError> {
 
 /// `Mon DD HH:MM:SS` of now, in local time, as syslog writes it.
 fn syslog_now() -> String {
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     let t = super::runtime::now() as i64;
     let zone = crate::date::TimeZone::local();
     let local = t + i64::from(zone.offset_at(t).0);
     let stamp = super::logfmt::format_utc(local, 0);
     let (date, time) = stamp.split_once(' ').unwrap_or((&stamp, ""));
     let mut parts = date.split('-');
-    let (_, m, d) = (parts.next(), parts.next().unwrap_or("1"), parts.next().unwrap_or("1"));
+    let (_, m, d) = (
+        parts.next(),
+        parts.next().unwrap_or("1"),
+        parts.next().unwrap_or("1"),
+    );
     let month = MONTHS[m.parse::<usize>().unwrap_or(1).clamp(1, 12) - 1];
     let day: u32 = d.parse().unwrap_or(1);
     format!("{month} {day:>2} {}", &time[..8.min(time.len())])
@@ -202,8 +232,12 @@ fn benign_lines() -> Vec<String> {
     let ts = syslog_now();
     vec![
         format!("{ts} demo sshd[1001]: Server listening on 0.0.0.0 port 22."),
-        format!("{ts} demo sshd[1002]: Accepted publickey for admin from 198.51.100.7 port 50022 ssh2: ED25519 SHA256:demo"),
-        format!("{ts} demo sshd[1002]: pam_unix(sshd:session): session opened for user admin(uid=1000) by (uid=0)"),
+        format!(
+            "{ts} demo sshd[1002]: Accepted publickey for admin from 198.51.100.7 port 50022 ssh2: ED25519 SHA256:demo"
+        ),
+        format!(
+            "{ts} demo sshd[1002]: pam_unix(sshd:session): session opened for user admin(uid=1000) by (uid=0)"
+        ),
         format!("{ts} demo CRON[1003]: pam_unix(cron:session): session closed for user root"),
     ]
 }
@@ -212,7 +246,11 @@ fn attack_lines() -> Vec<String> {
     let ts = syslog_now();
     let mut v = Vec::new();
     for i in 0..5 {
-        v.push(format!("{ts} demo sshd[{}]: Failed password for root from {ATTACKER_V4} port {} ssh2", 2000 + i, 40000 + i));
+        v.push(format!(
+            "{ts} demo sshd[{}]: Failed password for root from {ATTACKER_V4} port {} ssh2",
+            2000 + i,
+            40000 + i
+        ));
         v.push(format!(
             "{ts} demo sshd[{}]: Failed password for invalid user oracle from {ATTACKER_V6} port {} ssh2",
             3000 + i,

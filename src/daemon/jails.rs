@@ -2,7 +2,6 @@
 //! the firewall rules it needs. Built from a resolved `config::Jail`; the mapping of the native
 //! options onto each stage's own settings lives here and nowhere else.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::config::{self, Family, UseDns};
@@ -48,7 +47,9 @@ pub struct RunningJail {
 
 impl std::fmt::Debug for RunningJail {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RunningJail").field("name", &self.config.name).finish_non_exhaustive()
+        f.debug_struct("RunningJail")
+            .field("name", &self.config.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -123,7 +124,11 @@ pub fn rules(c: &config::Jail) -> JailRules {
     JailRules {
         jail: c.name.clone(),
         ports: c.ports.clone(),
-        protocols: if c.ports.is_empty() { Vec::new() } else { c.protocols.clone() },
+        protocols: if c.ports.is_empty() {
+            Vec::new()
+        } else {
+            c.protocols.clone()
+        },
         blocktype: c.blocktype,
     }
 }
@@ -166,12 +171,13 @@ pub fn build(
         });
     }
     let filter = compile_filter(c)?;
-    let jail = Jail::new(&c.name, jail_settings(c, max_tracked)?, &SystemResolver).map_err(
-        |source| JailBuildError::Settings {
-            jail: c.name.clone(),
-            source,
-        },
-    )?;
+    let jail =
+        Jail::new(&c.name, jail_settings(c, max_tracked)?, &SystemResolver).map_err(|source| {
+            JailBuildError::Settings {
+                jail: c.name.clone(),
+                source,
+            }
+        })?;
     let watch_err = |source| JailBuildError::Watch {
         jail: c.name.clone(),
         source,
@@ -192,7 +198,9 @@ pub fn build(
         ..WatchOptions::default()
     };
     let mut watcher = LogWatcher::new(&globs, positions, opts).map_err(watch_err)?;
-    if let Ok(mut dates) = DateDetector::new(c.filter.datepattern.as_deref(), c.logtimezone.as_deref()) {
+    if let Ok(mut dates) =
+        DateDetector::new(c.filter.datepattern.as_deref(), c.logtimezone.as_deref())
+    {
         watcher.set_start_seek(StartSeek {
             not_before: now - c.findtime.seconds() as f64,
             time_of: Box::new(move |line| dates.detect(line, now).and_then(|h| h.time.ok())),
@@ -239,9 +247,4 @@ pub fn position_records(rj: &RunningJail) -> Vec<crate::persist::PositionRecord>
 /// The monitored files of a jail, as `status` lists them.
 pub fn files(rj: &RunningJail) -> Vec<PathBuf> {
     rj.watcher.files()
-}
-
-/// Filter options as fail2ban prints them (for diagnostics).
-pub fn describe_options(opts: &BTreeMap<String, String>) -> String {
-    opts.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
 }

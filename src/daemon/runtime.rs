@@ -3,12 +3,8 @@
 //! One loop owns everything: the jails' log watchers (inotify descriptors, or polling), the
 //! unban timers (each jail's next deadline), the control socket and the signal pipe. Nothing
 //! blocks except `poll(2)`; every stage is called with the current time.
-//!
-//! # Compatibility
-//! fail2ban's server semantics for line times (`Filter.processLine` with `checkFindTime`):
-//! while a file is caught up after start, failures older than `findtime` are ignored; in
-//! operation, a failure dated more than 60 s from now is treated as happening now (and logged
-//! once a day as a timezone or latency problem).
+//! fail2ban's server policing of line times (`checkFindTime`) is the jail's: each failure is
+//! passed on with whether its line was read in operation or while catching up.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -19,8 +15,8 @@ use super::jails::{self, JailBuildError, RunningJail};
 use super::signals::Signals;
 use crate::cli::BackendKind;
 use crate::config::{ConfigError, ConfigSource, Settings};
-use crate::firewall::{BanEntry, Backend, FirewallError, KernelBan, LogBackend};
 use crate::firewall::nftables::{NftConfig, NftablesBackend};
+use crate::firewall::{Backend, BanEntry, FirewallError, KernelBan, LogBackend};
 use crate::ipc;
 use crate::jail::{BanHistory, JailEvent, Level, LocalTime};
 use crate::persist;
@@ -68,7 +64,9 @@ impl DaemonError {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> u8 {
         match self {
-            DaemonError::Config(_) | DaemonError::Jail(_) | DaemonError::NoJail => crate::exit::CONFIG,
+            DaemonError::Config(_) | DaemonError::Jail(_) | DaemonError::NoJail => {
+                crate::exit::CONFIG
+            }
             _ => crate::exit::FAILURE,
         }
     }
@@ -76,7 +74,9 @@ impl DaemonError {
 
 /// The seconds since the epoch, as fail2ban's `MyTime.time()`.
 pub fn now() -> f64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
 }
 
 /// Local time for fail2ban's log lines.
@@ -91,8 +91,15 @@ impl LocalTime for LocalZone {
 /// A firewall change that failed and is retried (no ban is silently dropped).
 #[derive(Debug, Clone)]
 enum Pending {
-    Ban { jail: String, entry: BanEntry, end: f64 },
-    Unban { jail: String, ip: std::net::IpAddr },
+    Ban {
+        jail: String,
+        entry: BanEntry,
+        end: f64,
+    },
+    Unban {
+        jail: String,
+        ip: std::net::IpAddr,
+    },
 }
 
 /// Command-line overrides of the configuration.
@@ -133,7 +140,6 @@ pub struct Daemon {
     last_positions: Instant,
     positions_dirty: bool,
     pub(super) stop: bool,
-    warned_time: f64,
 }
 
 impl Daemon {
@@ -155,7 +161,12 @@ impl Daemon {
         let mut jails = Vec::new();
         for c in settings.enabled_jails() {
             tracing::info!(target: "fail2ban.jail", "Creating new jail '{}'", c.name);
-            let rj = jails::build(c, settings.max_tracked, jails::positions_for(&c.name, &state.positions), t)?;
+            let rj = jails::build(
+                c,
+                settings.max_tracked,
+                jails::positions_for(&c.name, &state.positions),
+                t,
+            )?;
             for f in rj.watcher.files() {
                 tracing::info!(target: "fail2ban.filter", "Added logfile: '{}'", f.display());
             }
@@ -183,7 +194,6 @@ impl Daemon {
             last_positions: Instant::now(),
             positions_dirty: false,
             stop: false,
-            warned_time: f64::NEG_INFINITY,
         };
         d.restore(&kernel, t);
         for j in &d.jails {
@@ -253,7 +263,11 @@ impl Daemon {
     fn wait(&self, timeout: Duration) -> Result<(), DaemonError> {
         let sig = self.signals.fd();
         let mut fds = vec![PollFd::new(&sig, PollFlags::IN)];
-        let watch_fds: Vec<_> = self.jails.iter().filter_map(|j| j.watcher.as_fd()).collect();
+        let watch_fds: Vec<_> = self
+            .jails
+            .iter()
+            .filter_map(|j| j.watcher.as_fd())
+            .collect();
         for fd in &watch_fds {
             fds.push(PollFd::new(fd, PollFlags::IN));
         }
@@ -310,35 +324,17 @@ impl Daemon {
         if !lines.is_empty() {
             self.positions_dirty = true;
         }
-        let findtime = self.jails[i].config.findtime.seconds() as f64;
         for line in lines {
             let t = now();
             let failures = self.jails[i].filter.process_line(&line.text, t);
-            for mut f in failures {
-                if line.in_operation {
-                    if (f.time - t).abs() > 60.0 {
-                        self.warn_time(i, f.time - t, &line.text);
-                        f.time = t;
-                    }
-                } else if f.time < t - findtime {
-                    continue;
-                }
-                let events = self.jails[i].jail.on_failure(&f, t, &mut self.history);
+            for f in failures {
+                let events =
+                    self.jails[i]
+                        .jail
+                        .on_failure(&f, line.in_operation, t, &mut self.history);
                 self.apply(i, events, t);
             }
         }
-    }
-
-    fn warn_time(&mut self, i: usize, delta: f64, line: &str) {
-        let t = now();
-        if t - self.warned_time < 86400.0 {
-            return;
-        }
-        self.warned_time = t;
-        let kind = if (-3300.0..0.0).contains(&delta) { "latency" } else { "timezone" };
-        tracing::warn!(target: "fail2ban.filter",
-            "[{}] Detected a log entry {}s {} the current time in operation mode. This looks like a {kind} problem. Treating such entries as if they just happened. Line with odd timestamp: {line}",
-            self.jails[i].config.name, delta.abs() as i64, if delta < 0.0 { "before" } else { "after" });
     }
 
     /// Logs the events of jail `i` and carries out their firewall changes.
@@ -349,7 +345,11 @@ impl Daemon {
                 JailEvent::Ban { ban, end } | JailEvent::RestoreBan { ban, end } => {
                     self.firewall_ban(i, ban.ip, *end, t);
                 }
-                JailEvent::AlreadyBanned { id, prolonged_to: Some(end), .. } => {
+                JailEvent::AlreadyBanned {
+                    id,
+                    prolonged_to: Some(end),
+                    ..
+                } => {
                     let ip = self.jails[i].jail.ban(id).and_then(|b| b.ip);
                     self.firewall_ban(i, ip, *end, t);
                 }
@@ -392,7 +392,9 @@ impl Daemon {
 
     fn firewall_unban(&mut self, i: usize, ip: std::net::IpAddr) {
         let jail = self.jails[i].config.name.clone();
-        self.pending.retain(|p| !matches!(p, Pending::Ban { jail: j, entry, .. } if *j == jail && entry.ip == ip));
+        self.pending.retain(
+            |p| !matches!(p, Pending::Ban { jail: j, entry, .. } if *j == jail && entry.ip == ip),
+        );
         if let Err(e) = self.backend.unban(&jail, &[ip]) {
             tracing::error!(target: "fail2ban.actions", "[{jail}] unban of {ip} failed, retrying: {}", crate::exit::chain(&e));
             self.pending.push(Pending::Unban { jail, ip });
@@ -410,7 +412,8 @@ impl Daemon {
                     }
                     let entry = BanEntry {
                         ip: entry.ip,
-                        timeout: (!end.is_infinite()).then(|| Duration::from_secs_f64((end - t).max(1.0))),
+                        timeout: (!end.is_infinite())
+                            .then(|| Duration::from_secs_f64((end - t).max(1.0))),
                     };
                     self.backend.ban(jail, &[entry])
                 }
@@ -437,13 +440,18 @@ impl Daemon {
     /// Writes the state file when bans changed, and positions now and then.
     pub(super) fn save_state(&mut self, force: bool) {
         let bans_changed = self.history.take_dirty();
-        let positions_due = self.positions_dirty && self.last_positions.elapsed() >= POSITIONS_EVERY;
+        let positions_due =
+            self.positions_dirty && self.last_positions.elapsed() >= POSITIONS_EVERY;
         if !(force || bans_changed || positions_due) {
             return;
         }
         let state = persist::State {
             bans: self.history.records().cloned().collect(),
-            positions: self.jails.iter().flat_map(jails::position_records).collect(),
+            positions: self
+                .jails
+                .iter()
+                .flat_map(jails::position_records)
+                .collect(),
         };
         match persist::save(&self.state_file, &state) {
             Ok(()) => {
@@ -474,11 +482,19 @@ impl Daemon {
                     let rj = &mut self.jails[k];
                     rj.jail
                         .reconfigure(js, &crate::jail::SystemResolver)
-                        .map_err(|source| JailBuildError::Settings { jail: c.name.clone(), source })?;
+                        .map_err(|source| JailBuildError::Settings {
+                            jail: c.name.clone(),
+                            source,
+                        })?;
                     rj.filter = filter;
                     if rj.config.logpath != c.logpath {
                         let positions = jails::position_records(rj);
-                        let fresh = jails::build(c, settings.max_tracked, jails::positions_for(&c.name, &positions), t)?;
+                        let fresh = jails::build(
+                            c,
+                            settings.max_tracked,
+                            jails::positions_for(&c.name, &positions),
+                            t,
+                        )?;
                         rj.watcher = fresh.watcher;
                     }
                     rj.config = c.clone();

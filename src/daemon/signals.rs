@@ -57,9 +57,4 @@ impl Signals {
             reload: self.reload.swap(false, Ordering::SeqCst),
         }
     }
-
-    /// Asks the loop to stop, as SIGTERM would (for `fail2zig-client stop` and the demo).
-    pub fn request_stop(&self) {
-        self.stop.store(true, Ordering::SeqCst);
-    }
 }
