@@ -441,3 +441,37 @@ fn many_bans_split_into_messages() {
         assert!(b.list("sshd").unwrap().is_empty());
     });
 }
+
+#[test]
+fn restart_drops_sets_of_jails_no_longer_configured() {
+    in_netns(
+        "restart_drops_sets_of_jails_no_longer_configured",
+        &[],
+        || {
+            {
+                let mut b = backend();
+                b.start(&[jail("sshd"), jail("old")]).unwrap();
+                b.ban("old", &[ban("192.0.2.9", None)]).unwrap();
+                b.ban("sshd", &[ban("192.0.2.1", None)]).unwrap();
+            }
+            // Someone else's set in our table that only looks like nothing of ours is kept.
+            nft(&[
+                "add",
+                "set",
+                "inet",
+                "fail2zig",
+                "allow",
+                "{ type ipv4_addr; }",
+            ]);
+            let mut b = backend();
+            let existing = b.start(&[jail("sshd")]).unwrap();
+            assert_eq!(existing.len(), 1);
+            let names: Vec<String> = objects(&ruleset(), "set")
+                .iter()
+                .map(|s| s["name"].as_str().unwrap().to_string())
+                .collect();
+            assert_eq!(names, ["sshd_ipv4", "sshd_ipv6", "allow"]);
+            assert_eq!(objects(&ruleset(), "rule").len(), 2);
+        },
+    );
+}

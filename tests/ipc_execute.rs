@@ -281,7 +281,7 @@ impl Control for MockControl {
     fn reload(&mut self, request: &ReloadRequest) -> Result<(), ControlError> {
         if let Some(j) = &request.jail {
             if self.jail(j).is_err() {
-                return Err(ControlError::Config(format!("No section: '{j}'")));
+                return Err(ControlError::no_section(j));
             }
         }
         self.reloads.push(request.clone());
@@ -369,16 +369,11 @@ fn setup(s: &Scenario) -> MockControl {
     ctl
 }
 
-/// What the client prints on stdout, its exit status and its `NOK:` text for an answer.
-fn client_view(args: &[String], resp: &Response) -> (String, i32, Option<String>) {
-    match resp {
-        Response::Ok(v) => (format!("{}\n", render::beautify(args, v).unwrap()), 0, None),
-        Response::Err(e) => (
-            format!("{}\n", render::beautify_error(e)),
-            255,
-            Some(format!("NOK: {}", e.args_repr())),
-        ),
-    }
+/// What the client prints on stdout, its exit status and its ERROR log lines for an answer.
+fn client_view(args: &[String], resp: &Response) -> (String, i32, Vec<String>) {
+    let shown = render::show(args, resp, Path::new("/srv/f2btest/run/fail2ban.sock"));
+    let out = shown.stdout.map(|s| s + "\n").unwrap_or_default();
+    (out, if shown.ok { 0 } else { 255 }, shown.errors)
 }
 
 #[test]
@@ -401,7 +396,7 @@ fn scenarios() {
         for step in &s.step {
             steps += 1;
             let resp = execute(&mut ctl, &step.args);
-            let (out, rc, nok) = client_view(&step.args, &resp);
+            let (out, rc, errors) = client_view(&step.args, &resp);
             let want_out =
                 std::fs::read_to_string(caps.join(format!("{}.stdout", step.capture))).unwrap();
             let want_rc: i32 = std::fs::read_to_string(caps.join(format!("{}.rc", step.capture)))
@@ -424,9 +419,9 @@ fn scenarios() {
             if rc != want_rc {
                 failures.push(format!("{name}: rc {rc}, want {want_rc}"));
             }
-            if let Some(nok) = nok {
-                if !want_err.contains(&format!("ERROR   {nok}\n")) {
-                    failures.push(format!("{name}: {nok} not in {want_err:?}"));
+            for e in errors {
+                if !want_err.contains(&format!("ERROR   {e}\n")) {
+                    failures.push(format!("{name}: {e} not in {want_err:?}"));
                 }
             }
         }

@@ -32,7 +32,7 @@ use std::time::Duration;
 use clap::Parser;
 
 use crate::cli::client::ClientArgs;
-use crate::ipc::{self, Connection, ErrorKind, IpcError, RemoteError, Response, Value};
+use crate::ipc::{self, Connection, IpcError, Response, Value};
 
 pub mod render;
 pub mod str2sec;
@@ -91,10 +91,18 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> u8 
                 .into_owned()
         })
         .unwrap_or_else(|| "fail2zig-client".into());
-    let parsed = match ClientArgs::try_parse_from(&args) {
-        Ok(p) => p,
-        Err(_) => {
+    // An unknown option lands in the command words (they may start with `-` after the first);
+    // getopt refuses it, and so do we.
+    let parsed = ClientArgs::try_parse_from(&args).ok().filter(|p| {
+        p.command
+            .first()
+            .is_none_or(|w| !w.starts_with('-') || w == "-")
+    });
+    let parsed = match parsed {
+        Some(p) => p,
+        None => {
             let _ = out.write_all(usage(&caller).as_bytes());
+            let _ = writeln!(err, "Init of command line failed");
             return FAILURE;
         }
     };
@@ -159,6 +167,14 @@ impl<'a> Client<'a> {
         false
     }
 
+    /// fail2ban's failure while reading its options: the reason on stdout, a bare line on
+    /// stderr (its log handler is not set up yet).
+    fn init_failed(&mut self, e: &str2sec::Str2SecError) -> bool {
+        self.output(&format!("ERROR: {e}"));
+        let _ = writeln!(self.err, "Init of command line failed");
+        false
+    }
+
     fn main(&mut self, args: ClientArgs) -> bool {
         if args.help {
             let u = usage(&self.caller);
@@ -173,27 +189,21 @@ impl<'a> Client<'a> {
             self.output(&format!("Fail2Ban v{}", ipc::FAIL2BAN_VERSION));
             return true;
         }
+        if let Some(t) = &args.timeout {
+            match str2sec::seconds_f64(t) {
+                Ok(s) if s.is_finite() && s > 0.0 => self.timeout = Duration::from_secs_f64(s),
+                Ok(_) => {}
+                Err(e) => return self.init_failed(&e),
+            }
+        }
         if let Some(expr) = &args.str2sec {
             return match str2sec::str2seconds(expr) {
                 Ok(v) => {
                     self.output(&v.to_py_str());
                     true
                 }
-                Err(e) => {
-                    self.output(&format!("ERROR: {e}"));
-                    false
-                }
+                Err(e) => self.init_failed(&e),
             };
-        }
-        if let Some(t) = &args.timeout {
-            match str2sec::seconds_f64(t) {
-                Ok(s) if s.is_finite() && s > 0.0 => self.timeout = Duration::from_secs_f64(s),
-                Ok(_) => {}
-                Err(e) => {
-                    self.output(&format!("ERROR: {e}"));
-                    return false;
-                }
-            }
         }
         if args.dump || args.dump_pretty || args.test {
             return self.fail(
@@ -298,24 +308,10 @@ impl<'a> Client<'a> {
         )
     }
 
+    /// `restart` (no jail): the daemon restarts its jails in place; printed as fail2ban prints
+    /// its stop-then-start.
     fn restart(&mut self) -> bool {
-        let cmd = vec!["restart".to_string()];
-        match self.exchange(&cmd, self.timeout) {
-            Ok(Response::Ok(v)) => {
-                if self.json {
-                    self.output(&v.to_json().to_string());
-                } else {
-                    self.output("Shutdown successful");
-                    self.output("Server ready");
-                }
-                true
-            }
-            Ok(Response::Err(e)) => self.remote_failure(&e, true),
-            Err(e) => {
-                self.socket_failure(&e, false);
-                false
-            }
-        }
+        self.send(&["restart".to_string()], true, self.timeout)
     }
 
     fn reload(&mut self, mut cmd: Vec<String>) -> bool {
@@ -347,65 +343,31 @@ impl<'a> Client<'a> {
 
     /// fail2ban's `__processCmd` for one command: send, print the rendered answer.
     fn send(&mut self, cmd: &[String], show: bool, timeout: Duration) -> bool {
-        match self.exchange(cmd, timeout) {
-            Ok(Response::Ok(v)) => {
-                if show || cmd[0] == "echo" {
-                    self.show_value(cmd, &v);
-                }
-                true
-            }
-            Ok(Response::Err(e)) => self.remote_failure(&e, show),
+        let response = match self.exchange(cmd, timeout) {
+            Ok(r) => r,
             Err(e) => {
                 // As fail2ban: a failed ping probe (show = false) is silent.
                 if show || (self.verbose > 1 && cmd[0] != "ping") {
                     self.socket_failure(&e, cmd[0] == "ping");
                 }
-                false
+                return false;
             }
+        };
+        let shown = render::show(cmd, &response, &self.socket);
+        for w in &shown.warnings {
+            self.log(Level::Warning, w);
         }
-    }
-
-    fn show_value(&mut self, cmd: &[String], v: &Value) {
-        if self.json {
-            self.output(&v.to_json().to_string());
-            return;
+        for e in &shown.errors {
+            self.log(Level::Error, e);
         }
-        match render::beautify(cmd, v) {
-            Ok(text) => self.output(&text),
-            Err(e) => {
-                self.log(Level::Warning, "Beautifier error. Please report the error");
-                self.log(Level::Error, &format!("Beautify {} failed", e));
-                self.output(&v.to_py_str());
-            }
-        }
-    }
-
-    fn remote_failure(&mut self, e: &RemoteError, show: bool) -> bool {
-        match e.kind {
-            ErrorKind::Config => {
-                return self.fail(&format!("Failed during configuration: {}", e.message));
-            }
-            ErrorKind::PermissionDenied => {
-                let msg = format!(
-                    "Permission denied to socket: {}, (you must be root)",
-                    self.socket.display()
-                );
-                return self.fail(&msg);
-            }
-            ErrorKind::Protocol => return self.fail(&e.message),
-            _ => {}
-        }
-        self.log(Level::Error, &format!("NOK: {}", e.args_repr()));
-        if show {
+        if show || cmd[0] == "echo" {
             if self.json {
-                let kind = serde_json::to_value(e.kind).unwrap_or_default();
-                let j = serde_json::json!({ "error": e.message, "kind": kind });
-                self.output(&j.to_string());
-            } else {
-                self.output(&render::beautify_error(e));
+                self.output(&json_answer(&response));
+            } else if let Some(text) = &shown.stdout {
+                self.output(text);
             }
         }
-        false
+        shown.ok
     }
 
     /// fail2ban's `__logSocketError`.
@@ -432,6 +394,17 @@ impl<'a> Client<'a> {
             )
         };
         self.fail(&msg);
+    }
+}
+
+/// The `--json` form of an answer: the value, or `{"error": message, "kind": kind}`.
+fn json_answer(response: &Response) -> String {
+    match response {
+        Response::Ok(v) => v.to_json().to_string(),
+        Response::Err(e) => {
+            let kind = serde_json::to_value(e.kind).unwrap_or_default();
+            serde_json::json!({ "error": e.message, "kind": kind }).to_string()
+        }
     }
 }
 

@@ -9,7 +9,9 @@
 //! `Current ...` headings, lists joined by spaces or `, `, `get JAIL banip` joined by the given
 //! separator (a newline for `--with-time`), everything else as Python's `print(value)`.
 
-use crate::ipc::{ErrorKind, RemoteError, Value};
+use std::path::Path;
+
+use crate::ipc::{ErrorKind, RemoteError, Response, Value};
 
 /// The answer's shape did not fit the command (fail2ban's "Beautifier error").
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -106,6 +108,10 @@ fn beautify_opt(cmd: &[String], v: &Value) -> Option<String> {
                 Value::None => Some("Jail stopped".into()),
                 _ => plain(),
             };
+        }
+        // fail2zig's in-place restart, shown as fail2ban-client's stop + start.
+        "restart" if cmd.len() == 1 && *v == Value::None => {
+            return Some("Shutdown successful\nServer ready".into());
         }
         "add" => return Some(format!("Added jail {}", v.as_str()?)),
         "flushlogs" => return Some(format!("logs: {}", v.as_str()?)),
@@ -276,6 +282,59 @@ pub fn beautify_error(e: &RemoteError) -> String {
         ErrorKind::Index => "Sorry but the command is invalid".into(),
         ErrorKind::DuplicateJail => format!("The jail '{}' already exists", first()),
         _ => e.message.clone(),
+    }
+}
+
+/// How the client reacts to one answer: what it prints on stdout, what it logs, whether the
+/// command succeeded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Shown {
+    /// The text for stdout (printed with a newline), if any.
+    pub stdout: Option<String>,
+    /// Messages logged at WARNING.
+    pub warnings: Vec<String>,
+    /// Messages logged at ERROR.
+    pub errors: Vec<String>,
+    /// Exit status 0 (true) or 255.
+    pub ok: bool,
+}
+
+/// fail2ban-client's handling of the answer to `cmd` sent to the socket at `socket`.
+pub fn show(cmd: &[String], response: &Response, socket: &Path) -> Shown {
+    match response {
+        Response::Ok(v) => match beautify(cmd, v) {
+            Ok(text) => Shown {
+                stdout: Some(text),
+                ok: true,
+                ..Shown::default()
+            },
+            Err(e) => Shown {
+                stdout: Some(v.to_py_str()),
+                warnings: vec!["Beautifier error. Please report the error".into()],
+                errors: vec![format!("Beautify failed: {e}")],
+                ok: true,
+            },
+        },
+        Response::Err(e) => {
+            let (stdout, error) = match e.kind {
+                ErrorKind::Config => (None, format!("Failed during configuration: {}", e.message)),
+                ErrorKind::PermissionDenied => (
+                    None,
+                    format!(
+                        "Permission denied to socket: {}, (you must be root)",
+                        socket.display()
+                    ),
+                ),
+                ErrorKind::Protocol => (None, e.message.clone()),
+                _ => (Some(beautify_error(e)), format!("NOK: {}", e.args_repr())),
+            };
+            Shown {
+                stdout,
+                errors: vec![error],
+                ok: false,
+                ..Shown::default()
+            }
+        }
     }
 }
 

@@ -18,13 +18,18 @@ use fancy_regex::Regex;
 
 use crate::ipc::Value;
 
-/// A time expression that cannot be evaluated.
+/// A time expression that cannot be evaluated; the message is the one Python's `eval` gives
+/// for the common mistakes (`name 'abc' is not defined`, `invalid syntax (<string>, line 1)`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid time expression {text:?}: {reason}")]
+#[error("{message}")]
 pub struct Str2SecError {
+    /// The expression as given.
     pub text: String,
-    pub reason: String,
+    /// What is wrong with it.
+    pub message: String,
 }
+
+const SYNTAX: &str = "invalid syntax (<string>, line 1)";
 
 struct Rules {
     prep: Regex,
@@ -67,15 +72,18 @@ pub fn rewrite(text: &str) -> String {
 /// Converts a time expression to seconds: `Value::Int` or `Value::Float`.
 pub fn str2seconds(text: &str) -> Result<Value, Str2SecError> {
     let expr = rewrite(text);
-    let err = |reason: &str| Str2SecError {
+    let err = |message: &str| Str2SecError {
         text: text.to_string(),
-        reason: reason.to_string(),
+        message: message.to_string(),
     };
+    if expr.trim().is_empty() {
+        return Err(err("invalid syntax (<string>, line 0)"));
+    }
     let tokens = tokenize(&expr).map_err(|r| err(&r))?;
     let mut p = Parser { t: &tokens, i: 0 };
     let v = p.sum().map_err(|r| err(&r))?;
     if p.i != tokens.len() {
-        return Err(err("unexpected text after the expression"));
+        return Err(err(SYNTAX));
     }
     Ok(match v {
         Num::I(i) => Value::Int(i),
@@ -141,17 +149,25 @@ fn tokenize(s: &str) -> Result<Vec<Tok>, String> {
                     }
                 }
             }
+            if i < b.len() && (b[i].is_ascii_alphabetic() || b[i] == b'_') {
+                return Err("invalid decimal literal (<string>, line 1)".into());
+            }
             let lit: String = s[start..i].chars().filter(|c| *c != '_').collect();
             let is_float = lit.contains(['.', 'e', 'E']);
             let n = if is_float {
-                Num::F(lit.parse().map_err(|_| format!("bad number {lit:?}"))?)
+                Num::F(lit.parse().map_err(|_| SYNTAX.to_string())?)
             } else {
-                Num::I(lit.parse().map_err(|_| format!("bad number {lit:?}"))?)
+                Num::I(lit.parse().map_err(|_| SYNTAX.to_string())?)
             };
             out.push(Tok::Num(n));
+        } else if c.is_ascii_alphabetic() || c == b'_' {
+            let start = i;
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                i += 1;
+            }
+            return Err(format!("name '{}' is not defined", &s[start..i]));
         } else {
-            let rest: String = s[i..].chars().take(20).collect();
-            return Err(format!("unexpected {rest:?}"));
+            return Err(SYNTAX.into());
         }
     }
     Ok(out)
@@ -201,7 +217,11 @@ impl Parser<'_> {
                 self.i += 1;
                 let v = self.sum()?;
                 if self.peek() != Some(Tok::Op(b')')) {
-                    return Err("missing )".into());
+                    return Err(if self.i == self.t.len() {
+                        "'(' was never closed (<string>, line 1)".into()
+                    } else {
+                        SYNTAX.into()
+                    });
                 }
                 self.i += 1;
                 Ok(v)
@@ -210,7 +230,7 @@ impl Parser<'_> {
                 self.i += 1;
                 Ok(n)
             }
-            _ => Err("expected a number".into()),
+            _ => Err(SYNTAX.into()),
         }
     }
 }
@@ -228,6 +248,7 @@ fn arith(a: Num, op: u8, b: Num) -> Result<Num, String> {
             b'-' => x.checked_sub(y),
             _ => x.checked_mul(y),
         };
+        // Python ints do not overflow; past i64 this evaluator gives up.
         return r.map(Num::I).ok_or_else(|| "number too large".into());
     }
     let (x, y) = (a.f(), b.f());
@@ -269,9 +290,13 @@ mod tests {
     }
 
     #[test]
-    fn errors() {
-        assert!(str2seconds("abc").is_err());
-        assert!(str2seconds("1/0").is_err());
-        assert!(str2seconds("").is_err());
+    fn errors_like_python_eval() {
+        let msg = |t: &str| str2seconds(t).unwrap_err().message;
+        assert_eq!(msg("abc"), "name 'abc' is not defined");
+        assert_eq!(msg("1/0"), "division by zero");
+        assert_eq!(msg(""), "invalid syntax (<string>, line 0)");
+        assert_eq!(msg("1+"), "invalid syntax (<string>, line 1)");
+        assert_eq!(msg("(1"), "'(' was never closed (<string>, line 1)");
+        assert_eq!(msg("1x"), "invalid decimal literal (<string>, line 1)");
     }
 }

@@ -111,6 +111,9 @@ pub struct RawAction {
     pub actname: String,
     /// The options given in brackets (plus `name`/`actname` defaults).
     pub args: OrderedMap<String>,
+    /// fail2ban's `_initOpts` after reading: the args, then `[Init]` values and `known/<k>`
+    /// (not substituted; shipped to fail2ban's server as action properties).
+    pub init: OrderedMap<String>,
     /// Combined, tag-substituted properties as fail2ban ships them to its server (`actionban`,
     /// `port`, `blocktype`, ...); empty for Python actions.
     pub props: OrderedMap<String>,
@@ -370,6 +373,7 @@ fn read_action(
             file,
             actname,
             args,
+            init: OrderedMap::new(),
             props: OrderedMap::new(),
             params: OrderedMap::new(),
             files: Vec::new(),
@@ -411,6 +415,7 @@ fn read_action(
         file,
         actname,
         args,
+        init: reader.init_opts.clone(),
         props,
         params,
         files: reader.cfg.files.clone(),

@@ -312,10 +312,64 @@ impl NftablesBackend {
         match self.sock.transact(&mut batch) {
             Ok(()) => {
                 self.jails = jails.iter().map(|j| (j.jail.clone(), j.clone())).collect();
-                Ok(())
             }
-            Err(e) => Err(self.explain_ensure_error(e, &steps)),
+            Err(e) => return Err(self.explain_ensure_error(e, &steps)),
         }
+        if let Err(e) = self.remove_orphan_sets() {
+            tracing::warn!(table = %self.cfg.table, "cannot remove sets of jails no longer configured: {e}");
+        }
+        Ok(())
+    }
+
+    /// Deletes the ban sets of jails that are no longer configured (left by an earlier run),
+    /// in their own batch: a set still referenced from elsewhere makes only this step fail.
+    fn remove_orphan_sets(&mut self) -> Result<(), NftError> {
+        let table = self.cfg.table.clone();
+        let mut sets = Vec::new();
+        self.sock
+            .request(
+                (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETSET,
+                NLM_F_DUMP,
+                NFPROTO_INET,
+                &format!("list sets of table inet {table}"),
+                |w| nft_wire::get_sets_attrs(w, &table),
+                |m| {
+                    sets.push(nft_wire::parse_set(m.payload)?);
+                    Ok(())
+                },
+            )
+            .map_err(NftError::netlink("listing sets"))?;
+        let orphans: Vec<String> = sets
+            .into_iter()
+            .filter(|s| self.is_orphan(s))
+            .map(|s| s.name)
+            .collect();
+        if orphans.is_empty() {
+            return Ok(());
+        }
+        tracing::info!(table = %table, sets = ?orphans, "removing sets of jails no longer configured");
+        let mut batch = self.sock.new_batch(NFNL_SUBSYS_NFTABLES)?;
+        for name in &orphans {
+            nft_wire::del_set(&mut batch, &table, name, false)?;
+        }
+        self.sock.transact(&mut batch).map_err(NftError::netlink(
+            "removing sets of jails no longer configured",
+        ))
+    }
+
+    /// A ban set as this backend makes them (`<jail>_ipv4|6`, timeout flag, address key) whose
+    /// jail is not configured now.
+    fn is_orphan(&self, s: &nft_wire::SetInfo) -> bool {
+        if s.flags & NFT_SET_ANONYMOUS != 0 || s.flags & NFT_SET_TIMEOUT == 0 {
+            return false;
+        }
+        AddrFamily::ALL.into_iter().any(|fam| {
+            s.key_len == fam.key_len()
+                && s.name
+                    .strip_suffix(fam.suffix())
+                    .and_then(|j| j.strip_suffix('_'))
+                    .is_some_and(|jail| !jail.is_empty() && !self.jails.contains_key(jail))
+        })
     }
 
     fn explain_ensure_error(&self, e: NetlinkError, steps: &[EnsureStep]) -> NftError {

@@ -47,6 +47,14 @@ pub enum ControlError {
     Unsupported(&'static str),
 }
 
+impl ControlError {
+    /// fail2ban's error for `reload JAIL` of a jail the configuration does not have:
+    /// `No section: 'JAIL'`.
+    pub fn no_section(jail: &str) -> ControlError {
+        ControlError::Config(format!("No section: '{jail}'"))
+    }
+}
+
 /// A jail's counters for `status JAIL`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct JailStatus {
@@ -253,7 +261,10 @@ pub trait Control {
     /// Changes a jail option.
     fn set(&mut self, jail: &str, setting: Setting<'_>) -> Result<(), ControlError>;
 
-    /// Re-reads the configuration and applies it (runtime spec §3.9).
+    /// Re-reads the configuration and applies it (runtime spec §3.9). Checks, in fail2ban's
+    /// order: a configuration that cannot be read, or a named jail absent from it, is
+    /// [`ControlError::Config`] (use [`ControlError::no_section`] for the latter); then a named
+    /// jail that is not running is [`ControlError::UnknownJail`] unless `if_exists` is set.
     fn reload(&mut self, request: &ReloadRequest) -> Result<(), ControlError>;
 
     /// Starts a configured jail (no-op if running).

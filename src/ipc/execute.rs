@@ -184,11 +184,8 @@ fn reload(ctl: &mut dyn Control, w: &Words<'_>) -> Res {
             }
         }
     }
-    if let Some(jail) = &req.jail {
-        if !req.if_exists {
-            need_jail(ctl, jail)?;
-        }
-    }
+    // fail2ban reads the configuration first (a jail missing there is a configuration error),
+    // then the server checks the jail runs; both are the daemon's to check, in that order.
     ctl.reload(&req).map_err(remote_error)?;
     Ok(Value::str("OK"))
 }
