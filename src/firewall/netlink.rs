@@ -46,7 +46,7 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Everything that can go wrong below the meaning of the messages.
 #[derive(Debug, thiserror::Error)]
 pub enum NetlinkError {
-    #[error("cannot open a NETLINK_NETFILTER socket (is nfnetlink in this kernel?)")]
+    #[error("cannot open a NETLINK_NETFILTER socket")]
     Open(#[source] Errno),
     #[error("netlink socket setup: {step}")]
     Setup {
@@ -95,8 +95,8 @@ pub enum NetlinkError {
 /// The kernel refused a message: which one, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KernelError {
-    /// What the refused message was doing (e.g. `NEWSETELEM sshd_ipv4`), or `batch` for an error
-    /// tied to BATCH_BEGIN (no CAP_NET_ADMIN, commit failure).
+    /// What the refused message was doing (e.g. `add 1 element(s) to set sshd_ipv4`), or
+    /// `the whole batch` for an error tied to BATCH_BEGIN (no CAP_NET_ADMIN, commit failure).
     pub operation: String,
     pub seq: u32,
     pub errno: Errno,
@@ -690,7 +690,7 @@ impl NetlinkSocket {
         if let Some(reply) = begin_error {
             let others = errors.len();
             return Err(kernel_error(
-                "batch".into(),
+                "the whole batch".into(),
                 seq_begin,
                 None,
                 &reply,

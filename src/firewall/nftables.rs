@@ -161,8 +161,20 @@ fn classify(step: String, source: NetlinkError) -> NftError {
 /// generation (GETGEN), which needs CAP_NET_ADMIN. Returns the generation id. The daemon calls
 /// this at start and exits with the error's message unless the configuration chose `log`.
 pub fn probe() -> Result<u32, NftError> {
-    let mut sock = NetlinkSocket::open_netfilter().map_err(NftError::Unavailable)?;
+    let mut sock = open_socket()?;
     probe_socket(&mut sock)
+}
+
+/// Opens the socket; says which of "no nfnetlink", "not allowed" or something else it was.
+fn open_socket() -> Result<NetlinkSocket, NftError> {
+    NetlinkSocket::open_netfilter().map_err(|e| match &e {
+        NetlinkError::Open(Errno::PROTONOSUPPORT | Errno::AFNOSUPPORT) => NftError::Unavailable(e),
+        NetlinkError::Open(Errno::ACCESS | Errno::PERM) => NftError::PermissionDenied(e),
+        _ => NftError::Netlink {
+            step: "opening the netlink socket".into(),
+            source: e,
+        },
+    })
 }
 
 fn probe_socket(sock: &mut NetlinkSocket) -> Result<u32, NftError> {
@@ -277,19 +289,29 @@ pub struct NftablesBackend {
     jails: BTreeMap<String, JailRules>,
     /// False once the kernel refused a DESTROY* message (older than 6.3).
     destroy_supported: bool,
+    /// Ban = DESTROYSETELEM + NEWSETELEM in one batch, so that a re-ban sets the new timeout
+    /// on kernels 6.3 to 6.11, where re-adding an element keeps its old expiry.
+    refresh_by_destroy: bool,
 }
 
 impl NftablesBackend {
     /// Opens the netlink socket and probes nf_tables (see `probe`).
     pub fn open(cfg: NftConfig) -> Result<Self, NftError> {
-        let mut sock = NetlinkSocket::open_netfilter().map_err(NftError::Unavailable)?;
+        let mut sock = open_socket()?;
         probe_socket(&mut sock)?;
         Ok(Self {
             sock,
             cfg,
             jails: BTreeMap::new(),
             destroy_supported: true,
+            refresh_by_destroy: needs_refresh_by_destroy(&rustix::system::uname()),
         })
+    }
+
+    /// Forces (or stops) the 6.3–6.11 re-ban method on any kernel; for tests and for kernels
+    /// whose version string does not tell.
+    pub fn set_refresh_by_destroy(&mut self, on: bool) {
+        self.refresh_by_destroy = on;
     }
 
     pub fn config(&self) -> &NftConfig {
@@ -405,7 +427,10 @@ impl NftablesBackend {
         }
     }
 
-    /// Adds (or refreshes) bans in one jail; see `ban_batches` for how they are split.
+    /// Adds bans in one jail: one batch, split into NEWSETELEM messages of at most 64 KiB of
+    /// elements (2340 IPv4 with timeout); past the socket's batch limit (8 MiB, about 290,000
+    /// IPv4 bans) into several batches, each atomic. Re-banning a banned address sets its new
+    /// timeout on Linux 6.12+; older kernels keep the old expiry (unban first there).
     pub fn add_bans(&mut self, jail: &str, bans: &[BanEntry]) -> Result<(), NftError> {
         self.retry_after_ensure(jail, |b| b.add_bans_once(jail, bans))
     }
@@ -433,7 +458,13 @@ impl NftablesBackend {
                 })
                 .collect();
             for chunk in chunks(&elems, Element::encoded_len) {
-                self.flush_if_full(&mut batch, chunk.1, &format!("banning in jail {jail}"))?;
+                // A destroy of the same keys costs at most half again the elements' bytes.
+                let bytes = chunk.1 + if self.refresh_by_destroy { chunk.1 } else { 0 };
+                self.flush_if_full(&mut batch, bytes, &format!("banning in jail {jail}"))?;
+                if self.refresh_by_destroy {
+                    let keys: Vec<&[u8]> = chunk.0.iter().map(|e| e.key).collect();
+                    nft_wire::del_elements(&mut batch, &table, &set, &keys, true)?;
+                }
                 let set = SetRef {
                     name: &set,
                     id: None,
@@ -666,6 +697,18 @@ impl From<NetlinkError> for NftError {
     fn from(source: NetlinkError) -> Self {
         classify("building netlink messages".into(), source)
     }
+}
+
+/// Kernels 6.3 to 6.11 have DESTROYSETELEM but keep an element's old expiry on re-add
+/// (6.12 refreshes it; before 6.3 there is no way without knowing the element is there).
+fn needs_refresh_by_destroy(u: &rustix::system::Uname) -> bool {
+    kernel_version(&u.release().to_string_lossy()).is_some_and(|v| ((6, 3)..(6, 12)).contains(&v))
+}
+
+/// `major.minor` of a kernel release string like `6.8.0-45-generic`.
+fn kernel_version(release: &str) -> Option<(u32, u32)> {
+    let mut it = release.split(|c: char| !c.is_ascii_digit());
+    Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
 }
 
 /// True when the kernel did not know a message type (DESTROY* before 6.3).
@@ -920,6 +963,14 @@ mod tests {
         assert_eq!(timeout_ms(Duration::ZERO), Some(1));
         assert_eq!(timeout_ms(Duration::from_micros(10)), Some(1));
         assert_eq!(timeout_ms(Duration::from_millis(MAX_TIMEOUT_MS + 1)), None);
+    }
+
+    #[test]
+    fn kernel_versions() {
+        assert_eq!(kernel_version("6.8.0-45-generic"), Some((6, 8)));
+        assert_eq!(kernel_version("6.18.44-fc-v669"), Some((6, 18)));
+        assert_eq!(kernel_version("5.10"), Some((5, 10)));
+        assert_eq!(kernel_version("x"), None);
     }
 
     #[test]

@@ -187,6 +187,19 @@ impl Builder {
                 }
             }
         }
+        if raw.enabled {
+            for p in &paths {
+                let found = glob::glob(p)
+                    .map(|g| g.filter_map(Result::ok).any(|f| f.exists()))
+                    .unwrap_or(false);
+                if !found {
+                    self.report.warnings.push(format!(
+                        "jail {}: no file matches logpath {p} now (fail2ban refuses to start without one; fail2zig follows it once it appears)",
+                        raw.name
+                    ));
+                }
+            }
+        }
         if paths.is_empty() {
             if raw.enabled {
                 disabled.push("no logpath".into());
@@ -318,6 +331,7 @@ impl Builder {
 
     fn actions(&mut self, raw: &RawJail, o: &mut JailOptions, disabled: &mut Vec<String>) {
         let mut ban: Option<(String, FirewallBan)> = None;
+        let mut kept: Vec<(String, Vec<String>)> = Vec::new();
         let mut rejected_names = Vec::new();
         for a in &raw.actions {
             let decision = match classify(a) {
@@ -335,7 +349,10 @@ impl Builder {
             };
             match decision {
                 Decision::Mapped(b) => match &mut ban {
-                    None => ban = Some((a.actname.clone(), b)),
+                    None => {
+                        kept.push((a.actname.clone(), b.notes.clone()));
+                        ban = Some((a.actname.clone(), b));
+                    }
                     Some((first, cur)) => {
                         if cur.port == b.port
                             && cur.blocktype == b.blocktype
@@ -346,7 +363,7 @@ impl Builder {
                                     cur.protocols.push(p);
                                 }
                             }
-                            self.mapped(raw, &a.actname, &b.notes, cur);
+                            kept.push((a.actname.clone(), b.notes));
                         } else {
                             let reason = format!(
                                 "a second firewall ban that differs from {first} in ports, block type or family; fail2zig applies one ban per jail (split the jail to keep both)"
@@ -363,8 +380,10 @@ impl Builder {
             }
         }
         match ban {
-            Some((name, b)) => {
-                self.mapped(raw, &name, &b.notes, &b);
+            Some((_, b)) => {
+                for (name, notes) in &kept {
+                    self.mapped(raw, name, notes, &b);
+                }
                 o.port = b.port.clone();
                 o.protocol = Some(b.protocols.join(","));
                 o.blocktype = Some(b.blocktype.to_string());
@@ -392,6 +411,7 @@ impl Builder {
                 b.family
             ),
             notes: notes.to_vec(),
+            active: raw.enabled,
         });
     }
 

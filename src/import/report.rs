@@ -32,6 +32,8 @@ pub struct MappedAction {
     pub native: String,
     /// Approximations.
     pub notes: Vec<String>,
+    /// Whether fail2ban runs the jail.
+    pub active: bool,
 }
 
 /// An action not carried over.
@@ -80,6 +82,8 @@ pub struct Report {
     pub mapped: Vec<MappedAction>,
     pub rejected: Vec<RejectedAction>,
     pub ignored: Vec<IgnoredOption>,
+    /// Things worth knowing that change nothing in the output (missing log files, ...).
+    pub warnings: Vec<String>,
 }
 
 impl Report {
@@ -160,7 +164,12 @@ impl fmt::Display for Report {
         }
         for j in self.jails.iter().filter(|j| !j.enabled) {
             if let Some(r) = &j.disabled_reason {
-                let _ = writeln!(s, "  disabled: {}: {r}", j.jail);
+                let also = if j.enabled_in_fail2ban {
+                    ""
+                } else {
+                    " (disabled in fail2ban too)"
+                };
+                let _ = writeln!(s, "  disabled: {}{also}: {r}", j.jail);
             }
         }
         let quiet = self
@@ -187,11 +196,18 @@ impl fmt::Display for Report {
             let _ = writeln!(s, "  {}", self.filters.join(", "));
         }
         let _ = writeln!(s, "actions mapped: {}", self.mapped.len());
-        for m in &self.mapped {
+        let hidden = self.mapped.iter().filter(|m| !m.active).count();
+        for m in self.mapped.iter().filter(|m| m.active) {
             let _ = writeln!(s, "  {}: {} -> {}", m.jail, m.action, m.native);
             for n in &m.notes {
                 let _ = writeln!(s, "    note: {n}");
             }
+        }
+        if hidden > 0 {
+            let _ = writeln!(
+                s,
+                "  {hidden} more in jails disabled in fail2ban (listed in the TOML comments)"
+            );
         }
         let _ = writeln!(s, "actions rejected: {}", self.rejected.len());
         for r in &self.rejected {
@@ -223,6 +239,12 @@ impl fmt::Display for Report {
                 "  {}: {} = {:?} {kind}: {}{off}",
                 i.scope, i.option, i.value, i.reason
             );
+        }
+        if !self.warnings.is_empty() {
+            let _ = writeln!(s, "warnings: {}", self.warnings.len());
+            for w in &self.warnings {
+                let _ = writeln!(s, "  {w}");
+            }
         }
         let _ = writeln!(s, "{}", self.summary());
         f.write_str(&s)
