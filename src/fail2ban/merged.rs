@@ -43,7 +43,9 @@ pub struct Merged {
 
 /// The candidate files for logical name `name` under `base` that exist.
 fn candidates(base: &Path, name: &str) -> Vec<PathBuf> {
-    let basename = format!("{}/{}", base.display(), name);
+    let dir = base.to_string_lossy();
+    let dir = dir.trim_end_matches('/');
+    let basename = format!("{dir}/{name}");
     let mut out = vec![PathBuf::from(format!("{basename}.conf"))];
     out.extend(sorted_glob(&format!("{basename}.d"), ".conf"));
     out.push(PathBuf::from(format!("{basename}.local")));

@@ -33,8 +33,10 @@ const FILTERS: &[(&str, &str)] = &[
         "nginx-limit-req",
         include_str!("builtin/nginx-limit-req.toml"),
     ),
+    ("postfix", include_str!("builtin/postfix.toml")),
     ("proftpd", include_str!("builtin/proftpd.toml")),
     ("recidive", include_str!("builtin/recidive.toml")),
+    ("sshd", include_str!("builtin/sshd.toml")),
     ("vsftpd", include_str!("builtin/vsftpd.toml")),
 ];
 

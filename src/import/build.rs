@@ -187,6 +187,19 @@ impl Builder {
                 }
             }
         }
+        if raw.enabled {
+            for p in &paths {
+                let found = glob::glob(p)
+                    .map(|g| g.filter_map(Result::ok).any(|f| f.exists()))
+                    .unwrap_or(false);
+                if !found {
+                    self.report.warnings.push(format!(
+                        "jail {}: no file matches logpath {p} now (fail2ban refuses to start without one; fail2zig follows it once it appears)",
+                        raw.name
+                    ));
+                }
+            }
+        }
         if paths.is_empty() {
             if raw.enabled {
                 disabled.push("no logpath".into());

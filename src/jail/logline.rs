@@ -10,7 +10,7 @@
 //! `YYYY-mm-dd HH:MM:SS,mmm`, and to its syslog form `name[pid]: LEVEL message`. Times inside
 //! messages use `time2str` (`YYYY-mm-dd HH:MM:SS`, local time, fraction dropped) and durations
 //! `seconds2str` (`1d 1h 15m`, with fail2ban's rounding). Local time comes from a [`LocalTime`]
-//! the daemon supplies (the zone database is not read here).
+//! the daemon supplies, normally `crate::date::TimeZone::local()`.
 
 use std::fmt::Write;
 
@@ -74,6 +74,13 @@ pub struct FixedOffset(pub i32);
 impl LocalTime for FixedOffset {
     fn utc_offset(&self, _epoch: i64) -> i32 {
         self.0
+    }
+}
+
+/// The system's local zone (`TimeZone::local()`, from `TZ` or /etc/localtime) or any other.
+impl LocalTime for crate::date::TimeZone {
+    fn utc_offset(&self, epoch: i64) -> i32 {
+        self.offset_at(epoch).0
     }
 }
 

@@ -306,8 +306,7 @@ impl Tail {
         Ok(())
     }
 
-    /// Ends following the rotated-away descriptor at once (used when the watcher is dropped
-    /// from the path list): returns its remaining complete lines.
+    /// The path currently has an open file (it is not between a rename and its re-creation).
     pub fn has_open_file(&self) -> bool {
         self.cur.is_some()
     }
