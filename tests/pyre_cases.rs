@@ -69,7 +69,7 @@ fn cases_match_python_answers() {
             let got = ours(&case);
             n += 1;
             if known.iter().any(|k| case["re"] == k.as_str()) {
-                assert_ne!(got, case["expect"], "listed divergence now agrees: {line}");
+                // tests/pyre_python.rs checks that each listed divergence still shows.
                 continue;
             }
             if got != case["expect"] {

@@ -8,6 +8,11 @@ Reads JSON lines from stdin, one request each:
   {"groups": null}                         no match
   {"error": "message"}                     re.compile failed
 Compiled patterns are cached. Used by tests/pyre_python.rs and tools/pyre-cases.py.
+
+With --bulk, stdin is one JSON object {"regexes": [[PATTERN, FLAGS], ...], "lines": [TEXT, ...]}
+and every pattern is searched in every text; output is one JSON line per match,
+[regex_index, line_index, groups], and [regex_index, "error", message] per pattern that
+does not compile.
 """
 import json
 import re
@@ -51,7 +56,25 @@ def answer(req):
     return {"groups": groups}
 
 
+def bulk():
+    req = json.load(sys.stdin)
+    out = sys.stdout
+    lines = req["lines"]
+    for ri, (pattern, flags) in enumerate(req["regexes"]):
+        for li, hay in enumerate(lines):
+            ans = answer({"re": pattern, "flags": flags, "hay": hay})
+            if "error" in ans:
+                out.write(json.dumps([ri, "error", ans["error"]]) + "\n")
+                break
+            if ans["groups"] is not None:
+                out.write(json.dumps([ri, li, ans["groups"]]) + "\n")
+    out.flush()
+
+
 def main():
+    if sys.argv[1:] == ["--bulk"]:
+        bulk()
+        return
     out = sys.stdout
     for line in sys.stdin:
         line = line.strip()

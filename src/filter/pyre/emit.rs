@@ -301,12 +301,18 @@ fn has_case(c: char) -> bool {
 
 /// Write one character so that both regex-syntax and fancy-regex read it as itself.
 fn push_char(out: &mut String, c: char, in_class: bool) {
-    if c.is_ascii_alphanumeric() || (!c.is_ascii() && !c.is_whitespace() && !c.is_control()) {
-        out.push(c);
-    } else if c.is_ascii_punctuation() && (in_class || regex_syntax::is_meta_character(c)) {
+    let special = if in_class {
+        matches!(c, '[' | ']' | '\\' | '-' | '^' | '&' | '~')
+    } else {
+        regex_syntax::is_meta_character(c)
+    };
+    if special {
         out.push('\\');
         out.push(c);
-    } else if c.is_ascii_punctuation() {
+    } else if c == ' '
+        || c.is_ascii_graphic()
+        || (!c.is_ascii() && !c.is_control() && !c.is_whitespace())
+    {
         out.push(c);
     } else {
         let _ = write!(out, "\\x{{{:X}}}", c as u32);
