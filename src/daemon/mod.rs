@@ -14,7 +14,7 @@ mod signals;
 
 use std::path::Path;
 
-pub use check::{check, summary};
+pub use check::{check, compile, summary};
 pub use demo::{DemoError, demo};
 pub use jails::{JailBuildError, RunningJail};
 pub use logfmt::{format_utc, init_logging};
