@@ -52,6 +52,8 @@ pub enum JailError {
         value: String,
         why: &'static str,
     },
+    #[error("not an IP address: {0:?}")]
+    InvalidAddress(String),
     #[error(
         "unsupported bantime.formula {0:?}: only fail2ban's stock formula and its exponential \
          example are evaluated; use bantime.multipliers for other growth"
@@ -67,6 +69,8 @@ const CLEANUP_INTERVAL: f64 = 5.0;
 pub enum JailEvent {
     /// A failure was counted (`[jail] Found <id> - <time>`).
     Found { id: Box<str>, time: f64 },
+    /// A manual failure (`set <jail> attempt`): `[jail] Attempt <id> - <time>`.
+    Attempt { id: Box<str>, time: f64 },
     /// A failure was not counted because of an ignore rule.
     Ignored { id: Box<str>, by: IgnoreSource },
     /// A failure of a previously banned id counted `weight` (increment on).
@@ -122,6 +126,11 @@ impl JailEvent {
                 "fail2ban.filter",
                 Level::Info,
                 format!("[{jail}] Found {id} - {}", time2str(*time, tz)),
+            ),
+            Attempt { id, time } => (
+                "fail2ban.filter",
+                Level::Info,
+                format!("[{jail}] Attempt {id} - {}", time2str(*time, tz)),
             ),
             Ignored { id, by } => (
                 "fail2ban.filter",
@@ -406,7 +415,7 @@ impl Jail {
     }
 
     /// `set <jail> attempt <id> [line...]`: one failure at `now` weighing the number of lines
-    /// (or 1), ignore rules applied.
+    /// (or 1). Like fail2ban's `addAttempt`, ignore rules are not consulted.
     pub fn attempt(
         &mut self,
         id: &str,
@@ -414,12 +423,11 @@ impl Jail {
         now: f64,
         history: &mut BanHistory,
     ) -> Vec<JailEvent> {
-        let mut events = Vec::new();
         let ip = id.parse::<IpAddr>().ok().map(ignore::normalize);
-        if let Some(by) = self.ignore.check(id, ip) {
-            events.push(JailEvent::Ignored { id: id.into(), by });
-            return events;
-        }
+        let mut events = vec![JailEvent::Attempt {
+            id: id.into(),
+            time: now,
+        }];
         let count = lines.len().max(1) as f64;
         self.count(id, ip, now, count, lines, now, history, &mut events);
         events
@@ -497,13 +505,29 @@ impl Jail {
         self.add_ban(ban, now, history, events);
     }
 
-    /// `set <jail> banip <id>`: bans at `now`, bypassing ignore rules. Returns the events; a
-    /// `Ban` among them means a new ban (fail2ban counts only those).
-    pub fn ban_manual(&mut self, id: &str, now: f64, history: &mut BanHistory) -> Vec<JailEvent> {
-        let ip = id.parse::<IpAddr>().ok().map(ignore::normalize);
+    /// `set <jail> banip <address>`: bans at `now`, bypassing ignore rules (as fail2ban). Unlike
+    /// fail2ban, which accepts any string and lets the action fail, only IPv4/IPv6 addresses are
+    /// accepted. Returns the events; a `Ban` among them means a new ban (fail2ban counts only
+    /// those); a banned address gets `AlreadyBanned` (and is prolonged like any re-ban).
+    pub fn ban_manual(
+        &mut self,
+        address: &str,
+        now: f64,
+        history: &mut BanHistory,
+    ) -> Result<Vec<JailEvent>, JailError> {
+        let ip = address
+            .trim()
+            .parse::<IpAddr>()
+            .map(ignore::normalize)
+            .map_err(|_| JailError::InvalidAddress(address.to_string()))?;
         let mut events = Vec::new();
-        self.add_ban(Ban::new(id, ip, now), now, history, &mut events);
-        events
+        self.add_ban(
+            Ban::new(&ip.to_string(), Some(ip), now),
+            now,
+            history,
+            &mut events,
+        );
+        Ok(events)
     }
 
     fn add_ban(
