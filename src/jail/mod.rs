@@ -20,7 +20,33 @@
 //! Differences: fail2ban's actions and observer threads run asynchronously, so some of its log
 //! lines may interleave differently; here the increment is computed before the `Ban` event is
 //! returned, so the firewall gets the final ban time at once. Memory is bounded (see
-//! [`window`]). `ignorecommand` and `ignorecache` are not supported.
+//! [`window`]). `ignorecommand` and `ignorecache` are not supported. The time policing of
+//! fail2ban's `processLine` is applied to failures only (fail2ban applies it to every dated
+//! line, which changes nothing else but when its warnings appear). The observer's second
+//! `Found <ip>, bad` line for a failure that completed the ban is not produced.
+//!
+//! # Driving jails from the poll loop
+//!
+//! ```text
+//! start:   state = persist::load(state_path)?            (log each `problems` entry)
+//!          history = BanHistory::from_records(state.bans)
+//!          jail = Jail::new(name, settings, &SystemResolver)?
+//!          watcher = LogWatcher::new(globs, state.positions_for(name), opts)?
+//!          watcher.set_start_seek(StartSeek { not_before: now - findtime, time_of })
+//!          for e in jail.restore(&history, now): log, firewall (RestoreBan)
+//! line:    for f in filter.process_line(&line.text, now):
+//!              for e in jail.on_failure(&f, line.in_operation, now, &mut history): log, act
+//! timer:   jail.due_unbans(now) -> Unban events; wake at min over jails of next_deadline()
+//! hourly:  history.purge(now, dbpurgeage)
+//! persist: when history.take_dirty() or every ~10 s / at stop: persist::save(path, &State {
+//!              bans: history.records().cloned().collect(),
+//!              positions: watcher.positions() -> PositionRecord::from_position(name, p) })
+//! ```
+//!
+//! Acting on events: `Ban`/`RestoreBan` → install `ban.ip` with timeout `end - now` (none if
+//! `end` is infinite); `AlreadyBanned { prolonged_to: Some(end) }` → update the timeout;
+//! `Unban` → remove. Every event has its log line: `e.log_record(jail, &tz)` formatted with
+//! `logline::file_line` (or `syslog_line`).
 
 use std::net::IpAddr;
 
