@@ -290,12 +290,8 @@ fn run(sc: &mut Scenario, cmd: &str, words: &[&str], other: &mut Option<Scenario
         "banip" => {
             let now: f64 = kv(words, "now").unwrap().parse().unwrap();
             let mut history = std::mem::take(&mut sc.history);
-            let result = sc.jail().ban_manual(words[0], now, &mut history);
+            events = sc.jail().ban_manual(words[0], now, &mut history);
             sc.history = history;
-            match result {
-                Ok(e) => events = e,
-                Err(e) => return vec![format!("error {e}")],
-            }
         }
         "attempt" => {
             let now: f64 = kv(words, "now").unwrap().parse().unwrap();

@@ -78,8 +78,6 @@ pub enum JailError {
         value: String,
         why: &'static str,
     },
-    #[error("not an IP address: {0:?}")]
-    InvalidAddress(String),
     #[error(
         "unsupported bantime.formula {0:?}: only fail2ban's stock formula and its exponential \
          example are evaluated; use bantime.multipliers for other growth"
@@ -531,29 +529,18 @@ impl Jail {
         self.add_ban(ban, now, history, events);
     }
 
-    /// `set <jail> banip <address>`: bans at `now`, bypassing ignore rules (as fail2ban). Unlike
-    /// fail2ban, which accepts any string and lets the action fail, only IPv4/IPv6 addresses are
-    /// accepted. Returns the events; a `Ban` among them means a new ban (fail2ban counts only
-    /// those); a banned address gets `AlreadyBanned` (and is prolonged like any re-ban).
-    pub fn ban_manual(
-        &mut self,
-        address: &str,
-        now: f64,
-        history: &mut BanHistory,
-    ) -> Result<Vec<JailEvent>, JailError> {
-        let ip = address
-            .trim()
-            .parse::<IpAddr>()
-            .map(ignore::normalize)
-            .map_err(|_| JailError::InvalidAddress(address.to_string()))?;
+    /// `set <jail> banip <id>`: bans at `now`, bypassing ignore rules, as fail2ban does. Like
+    /// fail2ban any id is accepted (`set sshd banip 999.1.1.1` is); an address is normalised
+    /// (IPv4-mapped IPv6 becomes IPv4) and the ban's `ip` is `None` for anything else, so the
+    /// firewall has nothing to install (callers may refuse such ids first). Returns the events; a
+    /// `Ban` among them means a new ban (fail2ban counts only those); a banned id gets
+    /// `AlreadyBanned` (and is prolonged like any re-ban).
+    pub fn ban_manual(&mut self, id: &str, now: f64, history: &mut BanHistory) -> Vec<JailEvent> {
+        let ip = id.trim().parse::<IpAddr>().ok().map(ignore::normalize);
+        let id = ip.map_or_else(|| id.to_string(), |ip| ip.to_string());
         let mut events = Vec::new();
-        self.add_ban(
-            Ban::new(&ip.to_string(), Some(ip), now),
-            now,
-            history,
-            &mut events,
-        );
-        Ok(events)
+        self.add_ban(Ban::new(&id, ip, now), now, history, &mut events);
+        events
     }
 
     fn add_ban(
