@@ -125,6 +125,7 @@ impl Run {
                     .unwrap();
             }
             "delete" => fs::remove_file(self.p(words[1])).unwrap(),
+            "mkdir" => fs::create_dir(self.p(words[1])).unwrap(),
             "start" => self.start(Vec::new()),
             "stop" => {
                 // save positions through the state file, as the daemon does at stop

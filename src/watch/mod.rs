@@ -254,6 +254,8 @@ pub struct LogWatcher {
     errors: Vec<WatchError>,
     changes: Vec<FileChange>,
     decode_warned: HashMap<PathBuf, Instant>,
+    /// Last error reported per path, so a persistent problem is reported once an hour.
+    last_error: HashMap<PathBuf, (String, Instant)>,
 }
 
 impl LogWatcher {
@@ -294,6 +296,7 @@ impl LogWatcher {
             errors: Vec::new(),
             changes: Vec::new(),
             decode_warned: HashMap::new(),
+            last_error: HashMap::new(),
         };
         let start = match w.opts.read_from {
             ReadFrom::Head => Start::Head,
@@ -359,7 +362,7 @@ impl LogWatcher {
                 self.seek.as_mut(),
                 &mut raw,
             ) {
-                self.errors.push(e);
+                report(&mut self.errors, &mut self.last_error, &tail.path, e);
             }
             if tail.rotations != rotations {
                 self.changes.push(FileChange::Rotated(tail.path.clone()));
@@ -463,7 +466,7 @@ impl LogWatcher {
                     }
                     self.tails.push(t);
                 }
-                Err(e) => self.errors.push(e),
+                Err(e) => report(&mut self.errors, &mut self.last_error, &path, e),
             }
         }
         if let Some(n) = self.notify.as_mut() {
@@ -488,6 +491,23 @@ impl LogWatcher {
     /// Rotations detected so far (rename, truncation, changed first line), over all files.
     pub fn rotations(&self) -> u64 {
         self.tails.iter().map(|t| t.rotations).sum()
+    }
+}
+
+/// Keeps `e` for `take_errors` unless the same error was reported for `path` within the hour.
+fn report(
+    errors: &mut Vec<WatchError>,
+    last: &mut HashMap<PathBuf, (String, Instant)>,
+    path: &Path,
+    e: WatchError,
+) {
+    let text = e.to_string();
+    let repeated = last
+        .get(path)
+        .is_some_and(|(t, at)| *t == text && at.elapsed() < Duration::from_secs(3600));
+    if !repeated {
+        last.insert(path.to_path_buf(), (text, Instant::now()));
+        errors.push(e);
     }
 }
 
