@@ -10,7 +10,7 @@
 //!
 //! Layout: `ini.rs` (one file's grammar), `merged.rs` (file order, includes, merge,
 //! interpolation), `tags.rs` (`<tag>` substitution), `options.rs` (`name[k=v]` lists),
-//! `reader.rs` (filter/action definitions).
+//! `reader.rs` (filter/action definitions), `jail.rs` (one jail: options, filter, actions).
 //!
 //! # Compatibility
 //!
@@ -23,6 +23,7 @@
 //! here, each naming the file (and line where there is one).
 
 pub mod ini;
+pub mod jail;
 pub mod merged;
 pub mod options;
 pub mod reader;
@@ -193,4 +194,24 @@ pub fn read_filter_with(
     options: &BTreeMap<String, String>,
 ) -> Result<FilterDef, Fail2banError> {
     Ok(reader::resolve_filter(confdir, name, &ordered(options), &OrderedMap::new())?.def)
+}
+
+/// Same as [`read_filter_with`], but an `[INCLUDES]` file that does not exist is looked up by
+/// file name in `include_fallback` (e.g. `/etc/fail2ban/filter.d`). The sample harness needs this
+/// for the `zzz-*` test filters, whose `before = ../../../../../../../config/filter.d/common.conf`
+/// points nowhere in Debian's installed layout (fail2ban-filter.md §1.1).
+pub fn read_filter_with_fallback(
+    confdir: &Path,
+    name: &str,
+    options: &BTreeMap<String, String>,
+    include_fallback: &Path,
+) -> Result<FilterDef, Fail2banError> {
+    Ok(reader::resolve_filter_with_fallback(
+        confdir,
+        name,
+        &ordered(options),
+        &OrderedMap::new(),
+        Some(include_fallback),
+    )?
+    .def)
 }

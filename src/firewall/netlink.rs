@@ -46,7 +46,7 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Everything that can go wrong below the meaning of the messages.
 #[derive(Debug, thiserror::Error)]
 pub enum NetlinkError {
-    #[error("cannot open a NETLINK_NETFILTER socket (is nfnetlink in this kernel?)")]
+    #[error("cannot open a NETLINK_NETFILTER socket")]
     Open(#[source] Errno),
     #[error("netlink socket setup: {step}")]
     Setup {
@@ -95,8 +95,8 @@ pub enum NetlinkError {
 /// The kernel refused a message: which one, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KernelError {
-    /// What the refused message was doing (e.g. `NEWSETELEM sshd_ipv4`), or `batch` for an error
-    /// tied to BATCH_BEGIN (no CAP_NET_ADMIN, commit failure).
+    /// What the refused message was doing (e.g. `add 1 element(s) to set sshd_ipv4`), or
+    /// `the whole batch` for an error tied to BATCH_BEGIN (no CAP_NET_ADMIN, commit failure).
     pub operation: String,
     pub seq: u32,
     pub errno: Errno,
@@ -313,6 +313,10 @@ impl Writer {
         self.buf
     }
 }
+
+/// What a batch's replies said: the error tied to BATCH_BEGIN, if any, and the failed data
+/// messages by index.
+type Acks = (Option<ErrorReply>, Vec<(usize, ErrorReply)>);
 
 /// One data message of a batch: its sequence number and what it does, for error reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -682,43 +686,21 @@ impl NetlinkSocket {
         self.drain_stale()?;
         self.send_all(batch.w.as_bytes())?;
         let ops = &batch.ops;
-        let mut pending: HashMap<u32, usize> =
-            ops.iter().enumerate().map(|(i, o)| (o.seq, i)).collect();
-        let mut errors: Vec<(usize, i32, ErrorReply)> = Vec::new();
-        let mut begin_error: Option<ErrorReply> = None;
-        let deadline = Instant::now() + self.timeout;
-        while !pending.is_empty() && begin_error.is_none() {
-            let n = self.recv_datagram(deadline, pending.len())?;
-            for m in Messages::new(&self.rx[..n]) {
-                let m = m?;
-                if m.pid != self.port_id || m.ty != NLMSG_ERROR {
-                    continue;
-                }
-                let reply = parse_error(&m)?;
-                if m.seq == seq_begin {
-                    if reply.errno != 0 {
-                        begin_error = Some(reply);
-                    }
-                } else if let Some(i) = pending.remove(&m.seq)
-                    && reply.errno != 0
-                {
-                    errors.push((i, reply.errno, reply));
-                }
-            }
-        }
+        let (begin_error, mut errors) = self.collect_acks(seq_begin, ops)?;
         if let Some(reply) = begin_error {
+            let others = errors.len();
             return Err(kernel_error(
-                "batch".into(),
+                "the whole batch".into(),
                 seq_begin,
                 None,
                 &reply,
-                errors.len(),
+                others,
             ));
         }
         errors.sort_by_key(|e| e.0);
         match errors.first() {
             None => Ok(()),
-            Some((i, _, reply)) => Err(kernel_error(
+            Some((i, reply)) => Err(kernel_error(
                 ops[*i].operation.clone(),
                 ops[*i].seq,
                 Some(*i),
@@ -726,6 +708,35 @@ impl NetlinkSocket {
                 errors.len() - 1,
             )),
         }
+    }
+
+    /// Reads replies until every data message of the batch has its ACK or error, or an error
+    /// tied to BATCH_BEGIN arrives (nothing else follows it). Returns BEGIN's error and the
+    /// failed messages by index. Replies for other ports or sequence numbers are stale: skipped.
+    fn collect_acks(&mut self, seq_begin: u32, ops: &[BatchOp]) -> Result<Acks, NetlinkError> {
+        let mut pending: HashMap<u32, usize> =
+            ops.iter().enumerate().map(|(i, o)| (o.seq, i)).collect();
+        let mut errors = Vec::new();
+        let deadline = Instant::now() + self.timeout;
+        while !pending.is_empty() {
+            let n = self.recv_datagram(deadline, pending.len())?;
+            for m in Messages::new(&self.rx[..n]) {
+                let m = m?;
+                if m.pid != self.port_id || m.ty != NLMSG_ERROR {
+                    continue;
+                }
+                let reply = parse_error(&m)?;
+                if m.seq == seq_begin && reply.errno != 0 {
+                    return Ok((Some(reply), errors));
+                }
+                if let Some(i) = pending.remove(&m.seq)
+                    && reply.errno != 0
+                {
+                    errors.push((i, reply));
+                }
+            }
+        }
+        Ok((None, errors))
     }
 
     /// Sends one request outside a batch (a GET, with or without `NLM_F_DUMP`; see

@@ -530,3 +530,88 @@ pub fn parse_gen_id(payload: &[u8]) -> Result<u32, NetlinkError> {
     }
     Err(NetlinkError::Malformed("NEWGEN without a generation id"))
 }
+
+/// Attributes of a GETSET dump request for every set of a table.
+pub fn get_sets_attrs(w: &mut Writer, table: &str) -> Result<(), NetlinkError> {
+    w.put_str(NFTA_SET_TABLE, table)
+}
+
+/// A set read back from a GETSET dump.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetInfo {
+    pub name: String,
+    pub flags: u32,
+    pub key_len: u32,
+}
+
+/// Parses one NEWSET dump message (payload after the netlink header).
+pub fn parse_set(payload: &[u8]) -> Result<SetInfo, NetlinkError> {
+    let attrs = payload
+        .get(4..)
+        .ok_or(NetlinkError::Malformed("short nf_tables message"))?;
+    let mut info = SetInfo {
+        name: String::new(),
+        flags: 0,
+        key_len: 0,
+    };
+    for a in Attrs::new(attrs) {
+        let (ty, v) = a?;
+        match ty {
+            NFTA_SET_NAME => {
+                let text = v.split(|&c| c == 0).next().unwrap_or(&[]);
+                info.name = String::from_utf8_lossy(text).into_owned();
+            }
+            NFTA_SET_FLAGS => info.flags = be32(v)?,
+            NFTA_SET_KEY_LEN => info.key_len = be32(v)?,
+            _ => {}
+        }
+    }
+    if info.name.is_empty() {
+        return Err(NetlinkError::Malformed("set without a name"));
+    }
+    Ok(info)
+}
+
+/// Splits items into runs that fit one elements nest; yields (items, encoded bytes).
+pub fn chunks<T>(items: &[T], size: impl Fn(&T) -> usize) -> impl Iterator<Item = (&[T], usize)> {
+    let mut rest = items;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let mut bytes = 0;
+        let mut n = 0;
+        while n < rest.len() && bytes + size(&rest[n]) <= ELEMENTS_NEST_CAPACITY {
+            bytes += size(&rest[n]);
+            n += 1;
+        }
+        let n = n.max(1);
+        let (head, tail) = rest.split_at(n);
+        rest = tail;
+        Some((head, bytes))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunking_respects_the_nest_limit() {
+        let keys = vec![[1u8, 2, 3, 4]; 5000];
+        let elems: Vec<Element<'_>> = keys
+            .iter()
+            .map(|k| Element {
+                key: k,
+                timeout_ms: Some(1),
+                expiration_ms: None,
+            })
+            .collect();
+        let c: Vec<_> = chunks(&elems, Element::encoded_len).collect();
+        assert_eq!(
+            c.iter().map(|c| c.0.len()).collect::<Vec<_>>(),
+            vec![2340, 2340, 320]
+        );
+        assert!(c.iter().all(|c| c.1 <= ELEMENTS_NEST_CAPACITY));
+    }
+}

@@ -1,0 +1,1119 @@
+//! engine: one compiled filter and its per-log state; fail2ban's `Filter.processLine` and
+//! `findFailure`.
+//!
+//! Owns the compiled prefregex/failregex/ignoreregex set, the date split of each line, the
+//! multi-line buffer, the `F-MLFID` connection cache, id and host selection. It does not read
+//! files (the daemon's `watch` and `fail2zig regex` hand it lines), count failures over time or
+//! police times against `findtime` (the jail does), and it never touches the network unless
+//! `usedns = yes|warn` meets a DNS name.
+//!
+//! Callers: the daemon (through [`Filter::process_line`]), `fail2zig regex`
+//! (`super::regex_tool`) and the sample-corpus runner (`super::compat`), the last two through
+//! [`Filter::process`] which returns every finding the way fail2ban's `checkAll` mode does.
+//!
+//! # Compatibility
+//! The algorithm is fail2ban 1.0.2's, step by step (spec §3): the regexes see the line with the
+//! date text cut out plus a final `\n`; an empty date span or a line without a date reuse the last
+//! date while it is "recent" (newer than now − 60 s) and then see the whole line; the early and
+//! late ignoreregex checks and their asymmetry; prefregex `content` replacing the buffer and its
+//! groups merged under the failregex groups (None overwriting); first-match-wins versus checkAll;
+//! the multi-line bookkeeping including `<SKIPLINES>` and the reduced-buffer quirk; the mlfid cache
+//! (100 entries, FIFO, 300 s from insertion on the engine clock); ip4 → ip6 → dns → fid host
+//! choice, complex ids and DNS expansion.
+//! Server time policing (§3.2 step 4: |date − now| > 60 s replaced by now, lines older than
+//! findtime dropped, future times clamped) is NOT done here: with server settings a line without
+//! any usable date gets `now` (fail2ban's "in operation" behaviour) and the jail decides the rest.
+//! `tuple_X` groups are kept as plain groups (fail2ban builds a tuple; no stock filter uses them).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use super::FilterError;
+use super::ip::{FailId, IdKind, text_to_ip};
+use super::pyre;
+use super::tags;
+use crate::config::FilterDef;
+use crate::date::{DateDetector, DateFail};
+
+/// fail2ban's `usedns`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UseDns {
+    /// Resolve DNS names, no warning.
+    Yes,
+    /// Resolve DNS names (fail2ban's default).
+    #[default]
+    Warn,
+    /// `<HOST>` matches addresses only.
+    No,
+    /// DNS names are ids, never resolved.
+    Raw,
+}
+
+impl UseDns {
+    /// fail2ban's `setUseDns`: case-insensitive; anything unknown is `no` (with an error log).
+    pub fn parse(s: &str) -> UseDns {
+        match s.to_ascii_lowercase().as_str() {
+            "yes" | "true" => UseDns::Yes,
+            "warn" => UseDns::Warn,
+            "raw" => UseDns::Raw,
+            "no" | "false" => UseDns::No,
+            other => {
+                tracing::error!("incorrect value {other:?} specified for usedns, using safe 'no'");
+                UseDns::No
+            }
+        }
+    }
+}
+
+/// How a filter runs: the jail's settings plus the engine mode flags that differ between the
+/// server, `fail2ban-regex` and the sample harness.
+#[derive(Debug, Clone)]
+pub struct FilterSettings {
+    /// `usedns` (the jail's, or `fail2ban-regex --usedns`).
+    pub usedns: UseDns,
+    /// `logtimezone`: the zone of dates that carry none.
+    pub logtimezone: Option<String>,
+    /// Overrides the filter's `datepattern`.
+    pub datepattern: Option<String>,
+    /// Overrides the filter's `maxlines`.
+    pub maxlines: Option<u32>,
+    /// Evaluate every failregex (fail2ban's `checkAllRegex`); the server stops at the first.
+    pub check_all: bool,
+    /// Keep DNS names as ids (fail2ban's `returnRawHost`).
+    pub raw_host: bool,
+    /// Drop pending (id-less mlfid) matches in first-match mode (fail2ban's `ignorePending`).
+    pub ignore_pending: bool,
+    /// A line without a usable date is dated `now` (the server "in operation").
+    pub undated_is_now: bool,
+}
+
+impl Default for FilterSettings {
+    /// The server's settings.
+    fn default() -> FilterSettings {
+        FilterSettings {
+            usedns: UseDns::Warn,
+            logtimezone: None,
+            datepattern: None,
+            maxlines: None,
+            check_all: false,
+            raw_host: false,
+            ignore_pending: true,
+            undated_is_now: true,
+        }
+    }
+}
+
+/// One log line split around its date: `(prefix, date text, suffix)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TupleLine {
+    pub prefix: String,
+    pub date: String,
+    pub suffix: String,
+}
+
+impl TupleLine {
+    /// What the regexes see: the line without its date.
+    pub fn text(&self) -> String {
+        let mut s = String::with_capacity(self.prefix.len() + self.suffix.len());
+        s.push_str(&self.prefix);
+        s.push_str(&self.suffix);
+        s
+    }
+    /// The whole line.
+    pub fn full(&self) -> String {
+        format!("{}{}{}", self.prefix, self.date, self.suffix)
+    }
+}
+
+/// A buffered line, shared between the buffer and failures.
+pub type Line = Arc<TupleLine>;
+
+/// The failure dict of fail2ban: named groups plus the bookkeeping keys.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FailData {
+    /// Named groups in insertion order; `None` = did not participate.
+    pub groups: Vec<(String, Option<String>)>,
+    /// `matches`: the lines of this failure.
+    pub matches: Option<Vec<Line>>,
+    /// `nofail-matches`: lines of nofail matches of the same connection.
+    pub nofail_matches: Option<Vec<Line>>,
+    /// `users`: every user seen on the connection (a set; insertion order kept).
+    pub users: Option<Vec<String>>,
+    /// `mlfpending`.
+    pub mlfpending: bool,
+    /// `ip`: the host of a complex id.
+    pub ip: Option<FailId>,
+}
+
+impl FailData {
+    /// A group's value (None when absent or not participating).
+    pub fn get(&self, k: &str) -> Option<&str> {
+        self.groups
+            .iter()
+            .find(|(n, _)| n == k)
+            .and_then(|(_, v)| v.as_deref())
+    }
+    /// Whether the key exists (even with a None value).
+    pub fn has(&self, k: &str) -> bool {
+        self.groups.iter().any(|(n, _)| n == k)
+    }
+    /// Python truthiness of a group: present and non-empty.
+    pub fn truthy(&self, k: &str) -> bool {
+        self.get(k).is_some_and(|v| !v.is_empty())
+    }
+    /// `d[k] = v`, keeping the key's position if it exists.
+    pub fn set(&mut self, k: &str, v: Option<String>) {
+        match self.groups.iter_mut().find(|(n, _)| n == k) {
+            Some(e) => e.1 = v,
+            None => self.groups.push((k.to_string(), v)),
+        }
+    }
+    /// `d.pop(k, None)`.
+    pub fn pop(&mut self, k: &str) -> Option<String> {
+        let i = self.groups.iter().position(|(n, _)| n == k)?;
+        self.groups.remove(i).1
+    }
+    /// The lines of `matches`.
+    pub fn match_lines(&self) -> &[Line] {
+        self.matches.as_deref().unwrap_or(&[])
+    }
+}
+
+/// One result of `findFailure`: fail2ban's `[regexIndex, id, date, failDict]`.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    /// Index of the failregex.
+    pub regex: usize,
+    /// The id; None = pending (an mlfid match whose host is not known yet).
+    pub id: Option<FailId>,
+    /// The failure's time; None only when dates are not forced (harness, `fail2zig regex`).
+    pub time: Option<f64>,
+    /// Python holds the time as an `int` (a zone was applied, or TAI64N): printed without `.0`.
+    pub time_integral: bool,
+    /// The failure dict.
+    pub data: FailData,
+}
+
+impl Finding {
+    /// A real failure: not pending and not nofail.
+    pub fn is_failure(&self) -> bool {
+        self.id.is_some() && !self.data.truthy("nofail")
+    }
+    /// fail2ban's `ticket.getIP()`: the complex id's host, else the id.
+    pub fn ip(&self) -> Option<&FailId> {
+        self.data.ip.as_ref().or(self.id.as_ref())
+    }
+}
+
+/// Everything one line produced.
+#[derive(Debug, Clone, Default)]
+pub struct LineOutcome {
+    /// The findings, in regex order.
+    pub findings: Vec<Finding>,
+    /// Indices of the ignoreregexes that matched (fail2ban's `onIgnoreRegex`).
+    pub ignored: Vec<usize>,
+    /// Whether the prefregex's last search matched (fail2ban-regex reads the regex object's
+    /// state, which a line that ends before the prefregex search leaves unchanged).
+    pub prefregex_matched: bool,
+    /// The prefregex groups when it matched (for `fail2zig regex -v`).
+    pub prefregex_groups: Vec<(String, Option<String>)>,
+    /// The line was aborted (unknown time zone abbreviation, fail2ban's KeyError).
+    pub aborted: bool,
+}
+
+/// A compiled regex with fail2ban's extras.
+#[derive(Debug)]
+pub struct CompiledRegex {
+    /// The text as written in the filter (tags not expanded).
+    pub source: String,
+    /// The expanded Python regex text.
+    pub expanded: String,
+    regex: pyre::Regex,
+    names: Vec<(usize, String)>,
+    alts: Vec<(String, String)>,
+    skiplines: Vec<usize>,
+}
+
+/// What a search found, with the multi-line bookkeeping.
+struct Hit {
+    groups: Vec<(String, Option<String>)>,
+    matched: Vec<Line>,
+    unmatched: Vec<Line>,
+}
+
+impl CompiledRegex {
+    fn new(source: &str, usedns_no: bool, multiline: bool) -> Result<CompiledRegex, FilterError> {
+        let expanded = tags::expand_regex_tags(source, usedns_no);
+        if expanded.trim_start().is_empty() {
+            return Err(FilterError::EmptyRegex);
+        }
+        let expanded = tags::glob_to_local_flags(&expanded);
+        let opts = pyre::Options {
+            ignore_case: false,
+            multiline,
+            dotall: false,
+        };
+        let regex = pyre::Regex::new(&expanded, &opts).map_err(|e| FilterError::Compile {
+            regex: expanded.clone(),
+            source: Box::new(e),
+        })?;
+        let names = regex.group_names();
+        let mut alts: Vec<(String, String)> = names
+            .iter()
+            .filter(|(_, n)| n.len() > 4)
+            .filter_map(|(_, n)| {
+                let rest = n.strip_prefix("alt_")?;
+                let base = match rest.rfind('_') {
+                    Some(p)
+                        if p + 1 < rest.len()
+                            && rest[p + 1..].bytes().all(|b| b.is_ascii_digit()) =>
+                    {
+                        &rest[..p]
+                    }
+                    _ => rest,
+                };
+                Some((n.clone(), tags::map_tag_to_opt(base)))
+            })
+            .collect();
+        alts.sort();
+        let mut skiplines = Vec::new();
+        for k in 0.. {
+            let want = format!("skiplines{k}");
+            match names.iter().find(|(_, n)| *n == want) {
+                Some((i, _)) => skiplines.push(*i),
+                None => break,
+            }
+        }
+        Ok(CompiledRegex {
+            source: source.to_string(),
+            expanded,
+            regex,
+            names,
+            alts,
+            skiplines,
+        })
+    }
+
+    /// Whether the regex has one of the named groups.
+    fn has_group(&self, wanted: &[&str]) -> bool {
+        self.names.iter().any(|(_, n)| wanted.contains(&n.as_str()))
+    }
+
+    /// fail2ban's `Regex.search(buf, orgLines)` + `getGroups()`.
+    fn search(&self, buf: &str, org: &[Line]) -> Option<Hit> {
+        let caps = self.regex.search(buf)?;
+        let (start, end) = caps.get(0).unwrap_or((0, 0));
+        let text = |i: usize| caps.get(i).map(|(s, e)| buf[s..e].to_string());
+        let mut groups: Vec<(String, Option<String>)> = self
+            .names
+            .iter()
+            .map(|(i, n)| (n.clone(), text(*i)))
+            .collect();
+        for (k, n) in &self.alts {
+            let v = groups
+                .iter()
+                .find(|(g, _)| g == k)
+                .and_then(|(_, v)| v.clone());
+            if let Some(v) = v.filter(|v| !v.is_empty()) {
+                let cur = groups.iter_mut().find(|(g, _)| g == n);
+                match cur {
+                    Some(e) if e.1.as_deref().is_some_and(|x| !x.is_empty()) => {}
+                    Some(e) => e.1 = Some(v),
+                    None => groups.push((n.clone(), Some(v))),
+                }
+            }
+        }
+        let (matched, unmatched) = if org.len() <= 1 {
+            (org.to_vec(), Vec::new())
+        } else {
+            let b = buf.as_bytes();
+            let upto = (start + 1).min(b.len());
+            let line_start = b[..upto]
+                .iter()
+                .rposition(|&c| c == b'\n')
+                .map_or(0, |p| p + 1);
+            let from = if end == 0 {
+                b.len().saturating_sub(1)
+            } else {
+                end - 1
+            };
+            let line_end = b[from.min(b.len())..]
+                .iter()
+                .position(|&c| c == b'\n')
+                .map_or(b.len(), |p| from + p + 1);
+            let count = |upto: usize| b[..upto].iter().filter(|&&c| c == b'\n').count();
+            let (l1, l2) = (
+                count(line_start).min(org.len()),
+                count(line_end).min(org.len()),
+            );
+            let l1 = l1.min(l2.max(l1));
+            let mut matched: Vec<Line> = org[l1.min(l2)..l2].to_vec();
+            let mut unmatched: Vec<Line> = org[..l1].to_vec();
+            let mut skipped = String::new();
+            for &g in &self.skiplines {
+                if let Some(t) = text(g) {
+                    skipped.push_str(&t);
+                }
+            }
+            let mut n = 0;
+            for sk in python_splitlines(&skipped) {
+                if let Some(m) = matched[n.min(matched.len())..]
+                    .iter()
+                    .position(|l| l.text() == sk)
+                {
+                    unmatched.push(matched.remove(n + m));
+                    n += m;
+                }
+            }
+            unmatched.extend_from_slice(&org[l2..]);
+            (matched, unmatched)
+        };
+        Some(Hit {
+            groups,
+            matched,
+            unmatched,
+        })
+    }
+
+    /// Whether the regex matches anywhere in `buf`.
+    fn is_match(&self, buf: &str) -> bool {
+        self.regex.is_match(buf)
+    }
+}
+
+/// Python's `str.splitlines()` (without keepends).
+fn python_splitlines(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut it = s.char_indices().peekable();
+    while let Some((i, c)) = it.next() {
+        let brk = matches!(
+            c,
+            '\n' | '\r'
+                | '\x0b'
+                | '\x0c'
+                | '\x1c'
+                | '\x1d'
+                | '\x1e'
+                | '\u{85}'
+                | '\u{2028}'
+                | '\u{2029}'
+        );
+        if brk {
+            out.push(&s[start..i]);
+            let mut next = i + c.len_utf8();
+            if c == '\r' {
+                if let Some(&(j, '\n')) = it.peek() {
+                    it.next();
+                    next = j + 1;
+                }
+            }
+            start = next;
+        }
+    }
+    if start < s.len() {
+        out.push(&s[start..]);
+    }
+    out
+}
+
+/// One entry of the mlfid cache: fail2ban keeps the dict object itself, so later edits of a
+/// failure that came from the cache are visible in the cache.
+type Shared = Arc<Mutex<FailData>>;
+
+/// fail2ban's `Utils.Cache(maxCount=100, maxTime=300)` for mlfid entries.
+#[derive(Debug, Default)]
+struct MlfidCache {
+    entries: VecDeque<(String, Shared, f64)>,
+}
+
+const MLFID_MAX_COUNT: usize = 100;
+const MLFID_MAX_TIME: f64 = 300.0;
+
+impl MlfidCache {
+    fn get(&mut self, k: &str, now: f64) -> Option<Shared> {
+        let i = self.entries.iter().position(|(n, _, _)| n == k)?;
+        if self.entries[i].2 > now {
+            return Some(self.entries[i].1.clone());
+        }
+        self.entries.remove(i);
+        None
+    }
+    fn set(&mut self, k: &str, v: Shared, now: f64) {
+        if let Some(i) = self.entries.iter().position(|(n, _, _)| n == k) {
+            self.entries[i] = (k.to_string(), v, now + MLFID_MAX_TIME);
+            return;
+        }
+        if self.entries.len() >= MLFID_MAX_COUNT {
+            while let Some((_, _, exp)) = self.entries.pop_front() {
+                if exp > now && self.entries.len() < MLFID_MAX_COUNT {
+                    break;
+                }
+            }
+        }
+        self.entries
+            .push_back((k.to_string(), v, now + MLFID_MAX_TIME));
+    }
+    fn unset(&mut self, k: &str) {
+        self.entries.retain(|(n, _, _)| n != k);
+    }
+}
+
+/// One compiled filter with its state for one log.
+pub struct Filter {
+    prefregex: Option<CompiledRegex>,
+    failregex: Vec<CompiledRegex>,
+    ignoreregex: Vec<CompiledRegex>,
+    maxlines: usize,
+    settings: FilterSettings,
+    date: Option<DateDetector>,
+    datepattern: Option<String>,
+    journalmatch: Vec<String>,
+    line_buffer: Vec<Line>,
+    last_time_text: String,
+    last_date: Option<f64>,
+    last_integral: bool,
+    date_integral: bool,
+    pref_matched: bool,
+    mlfid: MlfidCache,
+}
+
+impl std::fmt::Debug for Filter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Filter")
+            .field("prefregex", &self.prefregex.as_ref().map(|r| &r.source))
+            .field("failregex", &self.failregex.len())
+            .field("ignoreregex", &self.ignoreregex.len())
+            .field("maxlines", &self.maxlines)
+            .finish()
+    }
+}
+
+/// The regexes of a definition after option substitution and line splitting (fail2ban §1.6–1.7).
+#[derive(Debug, Clone, Default)]
+pub struct ResolvedDef {
+    pub prefregex: Option<String>,
+    pub failregex: Vec<String>,
+    pub ignoreregex: Vec<String>,
+    pub datepattern: Option<String>,
+    pub maxlines: Option<u32>,
+    pub journalmatch: Vec<String>,
+}
+
+/// Substitutes `def.options` overlaid by `options` into the definition's values and splits the
+/// regex lists on newlines, dropping empty entries.
+pub fn resolve_def(
+    def: &FilterDef,
+    options: &BTreeMap<String, String>,
+) -> Result<ResolvedDef, FilterError> {
+    let mut opts = def.options.clone();
+    for (k, v) in options {
+        opts.insert(k.clone(), v.clone());
+    }
+    let sub = |s: &str| tags::substitute_options(s, &opts);
+    let list = |v: &[String]| -> Result<Vec<String>, FilterError> {
+        let mut out = Vec::new();
+        for r in v {
+            for l in sub(r)?.split('\n') {
+                if !l.is_empty() {
+                    out.push(l.to_string());
+                }
+            }
+        }
+        Ok(out)
+    };
+    let prefregex = match &def.prefregex {
+        Some(p) => Some(sub(p)?).filter(|p| !p.is_empty()),
+        None => None,
+    };
+    Ok(ResolvedDef {
+        prefregex,
+        failregex: list(&def.failregex)?,
+        ignoreregex: list(&def.ignoreregex)?,
+        datepattern: match &def.datepattern {
+            Some(d) => Some(sub(d)?),
+            None => None,
+        },
+        maxlines: def.maxlines,
+        journalmatch: list(&def.journalmatch)?,
+    })
+}
+
+const FAILURE_ID_PRESENTS: [&str; 5] = ["fid", "ip4", "ip6", "dns", "mlfid"];
+
+impl Filter {
+    /// Compiles a filter definition with the jail's filter options and settings.
+    pub fn new(
+        def: &FilterDef,
+        options: &BTreeMap<String, String>,
+        settings: &FilterSettings,
+    ) -> Result<Filter, FilterError> {
+        let r = resolve_def(def, options)?;
+        Filter::from_resolved(&r, settings)
+    }
+
+    /// Compiles already resolved regex lists (fail2ban's stream of `set` commands).
+    pub fn from_resolved(
+        r: &ResolvedDef,
+        settings: &FilterSettings,
+    ) -> Result<Filter, FilterError> {
+        let usedns_no = settings.usedns == UseDns::No;
+        let maxlines = settings.maxlines.or(r.maxlines).unwrap_or(1).max(1) as usize;
+        let prefregex = match &r.prefregex {
+            Some(p) => Some(CompiledRegex::new(p, usedns_no, false)?),
+            None => None,
+        };
+        let pref_has_id = prefregex
+            .as_ref()
+            .is_some_and(|p| p.has_group(&FAILURE_ID_PRESENTS));
+        let mut failregex = Vec::with_capacity(r.failregex.len());
+        for f in &r.failregex {
+            let c = CompiledRegex::new(f, usedns_no, maxlines > 1)?;
+            if !pref_has_id && !c.has_group(&FAILURE_ID_PRESENTS) {
+                return Err(FilterError::NoFailureId {
+                    regex: c.expanded.clone(),
+                });
+            }
+            failregex.push(c);
+        }
+        let mut ignoreregex = Vec::with_capacity(r.ignoreregex.len());
+        for i in &r.ignoreregex {
+            ignoreregex.push(CompiledRegex::new(i, usedns_no, false)?);
+        }
+        let datepattern = settings
+            .datepattern
+            .clone()
+            .or_else(|| r.datepattern.clone());
+        let date = DateDetector::new(datepattern.as_deref(), settings.logtimezone.as_deref())
+            .map_err(|e| FilterError::DatePattern {
+                pattern: datepattern.clone().unwrap_or_default(),
+                source: Box::new(e),
+            })?;
+        Ok(Filter {
+            prefregex,
+            failregex,
+            ignoreregex,
+            maxlines,
+            settings: settings.clone(),
+            date: Some(date),
+            datepattern,
+            journalmatch: r.journalmatch.clone(),
+            line_buffer: Vec::new(),
+            last_time_text: String::new(),
+            last_date: None,
+            last_integral: false,
+            date_integral: false,
+            pref_matched: false,
+            mlfid: MlfidCache::default(),
+        })
+    }
+
+    /// The compiled failregexes.
+    pub fn failregexes(&self) -> &[CompiledRegex] {
+        &self.failregex
+    }
+    /// The compiled ignoreregexes.
+    pub fn ignoreregexes(&self) -> &[CompiledRegex] {
+        &self.ignoreregex
+    }
+    /// The compiled prefregex.
+    pub fn prefregex(&self) -> Option<&CompiledRegex> {
+        self.prefregex.as_ref()
+    }
+    /// The effective `maxlines`.
+    pub fn maxlines(&self) -> usize {
+        self.maxlines
+    }
+    /// The effective `datepattern` (None = fail2ban's default templates).
+    pub fn datepattern(&self) -> Option<&str> {
+        self.datepattern.as_deref()
+    }
+    /// The filter's `journalmatch` lines.
+    pub fn journalmatch(&self) -> &[String] {
+        &self.journalmatch
+    }
+    /// The date detector (None for journal input).
+    pub fn date_detector(&self) -> Option<&DateDetector> {
+        self.date.as_ref()
+    }
+    /// The current multi-line buffer.
+    pub fn line_buffer(&self) -> &[Line] {
+        &self.line_buffer
+    }
+
+    /// The daemon's entry point: the real failures of one log line (first match wins).
+    pub fn process_line(&mut self, line: &str, now: f64) -> Vec<super::Failure> {
+        let out = self.process(line, now);
+        out.findings
+            .into_iter()
+            .filter(Finding::is_failure)
+            .filter_map(|f| f.into_failure(now))
+            .collect()
+    }
+
+    /// fail2ban's `processLine(line)`: date detection, then `findFailure`.
+    pub fn process(&mut self, line: &str, now: f64) -> LineOutcome {
+        let recent = |last: Option<f64>| last.is_some_and(|d| d > now - 60.0);
+        let mut no_date = false;
+        let mut date: Option<f64> = None;
+        let mut tuple = TupleLine {
+            prefix: String::new(),
+            date: String::new(),
+            suffix: line.to_string(),
+        };
+        let mut integral = false;
+        let hit = self.date.as_mut().and_then(|d| d.detect(line, now));
+        if let Some(hit) = hit {
+            let (s, e) = hit.span;
+            tuple = TupleLine {
+                prefix: line[..s].to_string(),
+                date: line[s..e].to_string(),
+                suffix: line[e..].to_string(),
+            };
+            if s < e {
+                match hit.time {
+                    Ok(t) => {
+                        date = Some(t);
+                        integral = hit.integral;
+                        self.last_time_text = tuple.date.clone();
+                        self.last_date = Some(t);
+                        self.last_integral = integral;
+                    }
+                    Err(DateFail::UnknownZone) => {
+                        tracing::error!("failed to process line {line:?}: unknown time zone");
+                        return LineOutcome {
+                            aborted: true,
+                            ..LineOutcome::default()
+                        };
+                    }
+                    Err(_) => {
+                        tracing::debug!("failed to parse date text {:?}", tuple.date);
+                    }
+                }
+            } else if recent(self.last_date) {
+                tuple = self.with_last_date(line);
+                date = self.last_date;
+                integral = self.last_integral;
+            } else {
+                date = Some(now);
+            }
+        }
+        if date.is_none() {
+            no_date = true;
+            if recent(self.last_date) {
+                tuple = self.with_last_date(line);
+                date = self.last_date;
+                integral = self.last_integral;
+            } else if self.settings.undated_is_now {
+                date = Some(now);
+            }
+        }
+        self.date_integral = integral;
+        self.find_failure(tuple, date, no_date, now)
+    }
+
+    fn with_last_date(&self, line: &str) -> TupleLine {
+        TupleLine {
+            prefix: String::new(),
+            date: self.last_time_text.clone(),
+            suffix: line.to_string(),
+        }
+    }
+
+    /// fail2ban's `processLine((prefix, datetext, suffix), date)`: a line whose date is known
+    /// (journal entries); no date detection.
+    pub fn process_dated(&mut self, tuple: TupleLine, date: f64, now: f64) -> LineOutcome {
+        self.last_time_text = tuple.date.clone();
+        self.last_date = Some(date);
+        self.last_integral = date.fract() == 0.0;
+        self.date_integral = self.last_integral;
+        self.find_failure(tuple, Some(date), false, now)
+    }
+
+    fn buffer_text(lines: &[Line]) -> String {
+        let mut s = String::new();
+        for (i, l) in lines.iter().enumerate() {
+            if i > 0 {
+                s.push('\n');
+            }
+            s.push_str(&l.prefix);
+            s.push_str(&l.suffix);
+        }
+        s.push('\n');
+        s
+    }
+
+    /// fail2ban's `_ignoreLine`; returns whether an ignoreregex matched.
+    fn ignore_line(
+        &mut self,
+        buf: &str,
+        fail_hit: Option<&Hit>,
+        outcome: &mut LineOutcome,
+    ) -> bool {
+        let owned;
+        let buf = match fail_hit {
+            Some(h) if self.maxlines > 1 => {
+                owned = Filter::buffer_text(&h.matched);
+                owned.as_str()
+            }
+            _ => buf,
+        };
+        let mut found = false;
+        for (i, r) in self.ignoreregex.iter().enumerate() {
+            if r.is_match(buf) {
+                found = true;
+                outcome.ignored.push(i);
+                if !self.settings.check_all || self.maxlines > 1 {
+                    if let Some(h) = fail_hit {
+                        self.line_buffer = h.unmatched.clone();
+                    }
+                }
+                if !self.settings.check_all {
+                    break;
+                }
+            }
+        }
+        found
+    }
+
+    /// fail2ban's `findFailure`.
+    fn find_failure(
+        &mut self,
+        tuple: TupleLine,
+        date: Option<f64>,
+        no_date: bool,
+        now: f64,
+    ) -> LineOutcome {
+        let mut out = LineOutcome {
+            prefregex_matched: self.pref_matched,
+            ..LineOutcome::default()
+        };
+        let check_all = self.settings.check_all;
+        let raw_default = self.settings.usedns == UseDns::Raw || self.settings.raw_host;
+        let def_kind = if raw_default {
+            IdKind::Raw
+        } else {
+            IdKind::Unspec
+        };
+        let line = Arc::new(tuple);
+        if self.maxlines > 1 {
+            self.line_buffer.push(line);
+            let n = self.line_buffer.len();
+            if n > self.maxlines {
+                self.line_buffer.drain(..n - self.maxlines);
+            }
+        } else {
+            self.line_buffer = vec![line];
+        }
+        let org = self.line_buffer.clone();
+        let mut buf: Option<String> = Some(Filter::buffer_text(&org));
+
+        if !self.ignoreregex.is_empty()
+            && self.ignoreregex.len() + 2 < self.failregex.len()
+            && self.ignore_line(buf.as_deref().unwrap_or(""), None, &mut out)
+        {
+            return out;
+        }
+
+        let mut pre_groups: Vec<(String, Option<String>)> = Vec::new();
+        if let Some(p) = &self.prefregex {
+            let hit = p.search(buf.as_deref().unwrap_or(""), &org);
+            self.pref_matched = hit.is_some();
+            out.prefregex_matched = self.pref_matched;
+            let Some(hit) = hit else {
+                return out;
+            };
+            pre_groups = hit.groups;
+            out.prefregex_groups = pre_groups.clone();
+            let content = pre_groups
+                .iter()
+                .position(|(n, _)| n == "content")
+                .and_then(|i| pre_groups.remove(i).1);
+            if let Some(c) = content.filter(|c| !c.is_empty()) {
+                self.line_buffer = vec![Arc::new(TupleLine {
+                    prefix: String::new(),
+                    date: String::new(),
+                    suffix: c,
+                })];
+                buf = None;
+            }
+        }
+
+        for idx in 0..self.failregex.len() {
+            let cur = match buf.take() {
+                Some(b) => b,
+                None => Filter::buffer_text(&self.line_buffer),
+            };
+            let Some(hit) = self.failregex[idx].search(&cur, &org) else {
+                buf = Some(cur);
+                continue;
+            };
+            if !self.ignoreregex.is_empty() && self.ignore_line(&cur, Some(&hit), &mut out) {
+                if !check_all {
+                    break;
+                }
+                continue;
+            }
+            if no_date && date.is_none() && self.settings.undated_is_now {
+                buf = Some(cur);
+                continue;
+            }
+            if !check_all || self.maxlines > 1 {
+                self.line_buffer = hit.unmatched.clone();
+            } else {
+                buf = Some(cur.clone());
+            }
+            let mut fail = FailData {
+                groups: hit.groups.clone(),
+                ..FailData::default()
+            };
+            if !pre_groups.is_empty() {
+                let mut merged = FailData {
+                    groups: pre_groups.clone(),
+                    ..FailData::default()
+                };
+                for (k, v) in hit.groups.iter() {
+                    merged.set(k, v.clone());
+                }
+                fail = merged;
+            }
+            let mlfid = fail.get("mlfid").map(str::to_string);
+            let shared: Option<Shared> = match &mlfid {
+                Some(m) => {
+                    let s = self.merge_failure(m, fail, &hit, now);
+                    let nofail = s.lock().map(|f| f.truthy("nofail")).unwrap_or(false);
+                    if nofail && !check_all {
+                        return out;
+                    }
+                    fail = FailData::default();
+                    Some(s)
+                }
+                None => {
+                    let mut m = fail.matches.take().unwrap_or_default();
+                    m.extend(hit.matched.iter().cloned());
+                    fail.matches = Some(m);
+                    None
+                }
+            };
+            let res = match &shared {
+                Some(s) => match s.lock() {
+                    Ok(mut g) => self.choose_ids(&mut g, mlfid.is_some(), def_kind, raw_default),
+                    Err(_) => Err(()),
+                },
+                None => self.choose_ids(&mut fail, false, def_kind, raw_default),
+            };
+            let Ok(ids) = res else {
+                tracing::error!(
+                    "no group found in {cur:?} using {:?}",
+                    self.failregex[idx].expanded
+                );
+                continue;
+            };
+            let data = match &shared {
+                Some(s) => s.lock().map(|g| g.clone()).unwrap_or_default(),
+                None => fail,
+            };
+            match ids {
+                None => {
+                    if !check_all && self.settings.ignore_pending {
+                        return out;
+                    }
+                    out.findings.push(Finding {
+                        regex: idx,
+                        id: None,
+                        time: date,
+                        time_integral: self.date_integral,
+                        data,
+                    });
+                }
+                Some(ids) => {
+                    for id in ids {
+                        out.findings.push(Finding {
+                            regex: idx,
+                            id: Some(id),
+                            time: date,
+                            time_integral: self.date_integral,
+                            data: data.clone(),
+                        });
+                    }
+                }
+            }
+            if !check_all {
+                break;
+            }
+        }
+        out
+    }
+
+    /// The id part of `findFailure`: Ok(None) = pending, Ok(Some(ids)), Err = no id group.
+    fn choose_ids(
+        &self,
+        fail: &mut FailData,
+        has_mlfid: bool,
+        def_kind: IdKind,
+        raw_default: bool,
+    ) -> Result<Option<Vec<FailId>>, ()> {
+        let fid = fail.get("fid").map(str::to_string);
+        let cidr = fail
+            .get("cidr")
+            .filter(|c| !c.is_empty())
+            .map(str::to_string);
+        let cidr_kind = |fam: IdKind| -> IdKind {
+            match cidr.as_deref().and_then(|c| c.trim().parse::<u32>().ok()) {
+                Some(n) => IdKind::Prefix(n),
+                None => fam,
+            }
+        };
+        let (ip, kind, raw) = if let Some(ip) = fail.get("ip4") {
+            (Some(ip.to_string()), cidr_kind(IdKind::V4), true)
+        } else if let Some(ip) = fail.get("ip6") {
+            (Some(ip.to_string()), cidr_kind(IdKind::V6), true)
+        } else if let Some(ip) = fail.get("dns") {
+            (Some(ip.to_string()), def_kind, raw_default)
+        } else {
+            if fid.is_none() && !has_mlfid {
+                return Err(());
+            }
+            (fid.clone(), def_kind, true)
+        };
+        let Some(ip) = ip else {
+            fail.mlfpending = true;
+            return Ok(None);
+        };
+        if raw {
+            if fid.is_none() || fid.as_deref() == Some(ip.as_str()) {
+                Ok(Some(vec![FailId::new(&ip, kind)]))
+            } else {
+                fail.ip = Some(FailId::new(&ip, kind));
+                Ok(Some(vec![FailId::new(
+                    fid.as_deref().unwrap_or(""),
+                    def_kind,
+                )]))
+            }
+        } else {
+            let resolve = matches!(self.settings.usedns, UseDns::Yes | UseDns::Warn);
+            let ids = text_to_ip(&ip, resolve);
+            if resolve && !ids.is_empty() && self.settings.usedns == UseDns::Warn {
+                tracing::warn!("determined ip using dns lookup: {ip} = {ids:?}");
+            }
+            Ok(Some(ids))
+        }
+    }
+
+    /// fail2ban's `_mergeFailure`.
+    fn merge_failure(&mut self, mlfid: &str, mut fail: FailData, hit: &Hit, now: f64) -> Shared {
+        const NOFAIL: u8 = 1;
+        const FORGET: u8 = 2;
+        const PREV: u8 = 4;
+        const GAINED: u8 = 8;
+        let mut flags = 0u8;
+        if fail.truthy("mlfgained") {
+            flags |= GAINED | NOFAIL;
+            if !fail.truthy("nofail") {
+                let g = fail.get("mlfgained").map(str::to_string);
+                fail.set("nofail", g);
+            }
+        } else if fail.truthy("nofail") {
+            flags |= NOFAIL;
+        }
+        if fail.pop("mlfforget").is_some_and(|v| !v.is_empty()) {
+            flags |= FORGET;
+        }
+        let user = fail
+            .get("user")
+            .filter(|u| !u.is_empty())
+            .map(str::to_string);
+        let users_len;
+        let shared = match self.mlfid.get(mlfid, now) {
+            Some(entry) => {
+                {
+                    let Ok(mut e) = entry.lock() else {
+                        return entry.clone();
+                    };
+                    if let Some(u) = &user {
+                        let set = e.users.get_or_insert_with(Vec::new);
+                        if !set.contains(u) {
+                            set.push(u.clone());
+                        }
+                    }
+                    users_len = e.users.as_ref().map_or(0, Vec::len);
+                    if e.pop("nofail").is_some_and(|v| !v.is_empty()) {
+                        flags |= PREV;
+                    }
+                    if e.pop("mlfgained").is_some_and(|v| !v.is_empty()) {
+                        flags |= PREV;
+                    }
+                    if flags & GAINED != 0 {
+                        e.mlfpending = false;
+                    }
+                    if flags & PREV == 0 && !e.mlfpending {
+                        e.matches = None;
+                    }
+                    for (k, v) in fail.groups {
+                        if v.is_some() {
+                            e.set(&k, v);
+                        }
+                    }
+                }
+                if flags & FORGET != 0 {
+                    self.mlfid.unset(mlfid);
+                }
+                entry
+            }
+            None => {
+                if let Some(u) = &user {
+                    fail.users = Some(vec![u.clone()]);
+                }
+                users_len = fail.users.as_ref().map_or(0, Vec::len);
+                let s = Arc::new(Mutex::new(fail));
+                if flags & FORGET == 0 {
+                    self.mlfid.set(mlfid, s.clone(), now);
+                }
+                s
+            }
+        };
+        if let Ok(mut f) = shared.lock() {
+            let pending = std::mem::take(&mut f.mlfpending);
+            if pending || users_len > 1 {
+                f.pop("nofail");
+                f.pop("mlfgained");
+                flags &= !(GAINED | NOFAIL);
+            }
+            if flags & NOFAIL == 0 {
+                let mut m = f.nofail_matches.take().unwrap_or_default();
+                m.extend(f.matches.take().unwrap_or_default());
+                if flags & GAINED == 0 {
+                    m.extend(hit.matched.iter().cloned());
+                }
+                f.matches = Some(m);
+            } else if flags & (NOFAIL | FORGET) == NOFAIL {
+                let mut m = f.nofail_matches.take().unwrap_or_default();
+                m.extend(hit.matched.iter().cloned());
+                f.nofail_matches = Some(m);
+            }
+        }
+        shared
+    }
+}
+
+impl Finding {
+    /// The daemon's view of a real failure.
+    fn into_failure(self, now: f64) -> Option<super::Failure> {
+        let ip = self.ip().and_then(FailId::addr);
+        let id = self.id?;
+        let mut tags = BTreeMap::new();
+        for (k, v) in &self.data.groups {
+            if let Some(v) = v {
+                tags.insert(k.clone(), v.clone());
+            }
+        }
+        Some(super::Failure {
+            id: id.to_string(),
+            ip,
+            time: self.time.unwrap_or(now),
+            lines: self.data.match_lines().iter().map(|l| l.full()).collect(),
+            tags,
+            regex: self.regex,
+        })
+    }
+}

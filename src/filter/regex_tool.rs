@@ -1,0 +1,1058 @@
+//! regex_tool: `fail2zig regex`, a fail2ban-regex work-alike.
+//!
+//! Owns resolving the REGEX argument (a filter name with options, a filter file, or a regex),
+//! feeding a log file or a literal log text through the engine with fail2ban-regex's engine flags,
+//! and printing the report, the `-o/--out` lines or `--json` objects. It does not parse the command
+//! line (`crate::cli::regex::RegexArgs`) and does not exit the process: the binary maps the
+//! returned code. Called by `src/bin/fail2zig.rs` and by the differential tests.
+//!
+//! # Compatibility
+//! Same arguments, header lines, report layout (`Results`, prefregex/failregex/ignoreregex hit
+//! tables, date template hits, `Lines:` counts, line listings with the 20-line threshold) and
+//! `-o` output as fail2ban-regex 1.0.2 (spec §6). Differences: filter options are shown in key
+//! order (fail2ban keeps the written order); `-D` prints no debuggex URLs; `systemd-journal` logs are not read; an IGNOREREGEX on top of a filter file keeps the
+//! file's ignoreregexes in the hit table (fail2ban-regex replaces its table and then mis-counts).
+//! Names resolve against `-c` and, when that directory has no `filter.d`, our built-in filters.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use super::FilterError;
+use super::engine::{Filter, FilterSettings, Finding, Line, ResolvedDef, UseDns, resolve_def};
+use super::ip::FailId;
+use crate::cli::regex::RegexArgs;
+
+/// Runs `fail2zig regex` writing to stdout; returns the exit code (0, or 255 for the errors
+/// fail2ban-regex reports with `ERROR:`).
+pub fn run(args: &RegexArgs) -> Result<i32, FilterError> {
+    let stdout = std::io::stdout();
+    let mut lock = stdout.lock();
+    run_to(args, &mut lock)
+}
+
+/// Runs `fail2zig regex` writing to `out`.
+pub fn run_to(args: &RegexArgs, out: &mut dyn Write) -> Result<i32, FilterError> {
+    let mut tool = Tool::new(args);
+    match tool.run(out) {
+        Ok(code) => Ok(code),
+        Err(ToolError::Reported(msg)) => {
+            let _ = writeln!(out, "{msg}");
+            let _ = out.flush();
+            Ok(255)
+        }
+        Err(ToolError::Io(e)) => Err(FilterError::Read {
+            path: "standard output".into(),
+            source: e,
+        }),
+    }
+}
+
+enum ToolError {
+    /// An error fail2ban-regex prints as text (`ERROR: …`), exit code 255.
+    Reported(String),
+    Io(std::io::Error),
+}
+
+impl From<std::io::Error> for ToolError {
+    fn from(e: std::io::Error) -> ToolError {
+        ToolError::Io(e)
+    }
+}
+
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(x) = src {
+        s.push_str(": ");
+        s.push_str(&x.to_string());
+        src = x.source();
+    }
+    s
+}
+
+/// fail2ban-regex's `shortstr`.
+fn shortstr(s: &str, l: usize) -> String {
+    if s.chars().count() > l {
+        let mut t: String = s.chars().take(l - 3).collect();
+        t.push_str("...");
+        t
+    } else {
+        s.to_string()
+    }
+}
+
+/// fail2ban-regex's `pprint_list`.
+fn pprint_list(out: &mut Vec<String>, l: &[String], header: Option<&str>) {
+    if l.is_empty() {
+        return;
+    }
+    let mut s = String::new();
+    if let Some(h) = header {
+        s.push_str(&format!("|- {h}\n"));
+    }
+    s.push_str("|  ");
+    s.push_str(&l.join("\n|  "));
+    s.push_str("\n`-");
+    out.push(s);
+}
+
+/// One failure of a regex for `-v`: (id, time, "multiple regex matched").
+type IpHit = (Option<FailId>, Option<f64>, bool);
+
+/// Where the failregexes came from.
+enum RegexSource {
+    /// A filter (its regex texts, options shown, header text).
+    Filter {
+        def: ResolvedDef,
+        header: String,
+        options: BTreeMap<String, String>,
+    },
+    /// A regex given on the command line.
+    Line(String),
+}
+
+#[derive(Default)]
+struct Stats {
+    tested: usize,
+    matched: usize,
+    missed: usize,
+    ignored: usize,
+    matched_lines: Vec<String>,
+    missed_lines: Vec<String>,
+    ignored_lines: Vec<String>,
+}
+
+struct Tool<'a> {
+    args: &'a RegexArgs,
+    verbose: u8,
+    threshold: usize,
+}
+
+impl<'a> Tool<'a> {
+    fn new(args: &'a RegexArgs) -> Tool<'a> {
+        Tool {
+            args,
+            verbose: args.opts.verbosity.unwrap_or(args.opts.verbose),
+            threshold: if args.opts.maxlines > 0 {
+                args.opts.maxlines as usize
+            } else {
+                20
+            },
+        }
+    }
+
+    fn settings(&self) -> FilterSettings {
+        let a = self.args;
+        FilterSettings {
+            usedns: a.opts.usedns.as_deref().map_or(UseDns::Warn, UseDns::parse),
+            logtimezone: a.opts.timezone.clone(),
+            datepattern: a.opts.datepattern.clone(),
+            maxlines: (a.opts.maxlines > 0).then_some(a.opts.maxlines),
+            check_all: !a.opts.no_check_all && a.opts.out.is_none(),
+            raw_host: a.opts.raw,
+            ignore_pending: a.opts.out.is_some(),
+            undated_is_now: false,
+        }
+    }
+
+    /// fail2ban-regex's `readRegex(value, 'fail')` resolution.
+    fn resolve_regex(&self) -> Result<RegexSource, ToolError> {
+        let value = &self.args.regex;
+        if !looks_like_filter(value) {
+            return Ok(RegexSource::Line(value.clone()));
+        }
+        let (name, options) = split_options(value)?;
+        let last6: String = {
+            let c: Vec<char> = name.chars().collect();
+            c[c.len().saturating_sub(6)..].iter().collect()
+        };
+        let has_ext = last6.contains('.');
+        let config = &self.args.opts.config;
+        let mut basedir = config.clone();
+        let candidates: Vec<String> = if has_ext {
+            vec![name.clone()]
+        } else {
+            vec![
+                name.clone(),
+                format!("{name}.conf"),
+                format!("{name}.local"),
+            ]
+        };
+        let mut found: Option<PathBuf> = None;
+        for c in &candidates {
+            let path = if !c.contains('/') {
+                if config.file_name().is_some_and(|n| n == "filter.d") {
+                    config.join(c)
+                } else {
+                    config.join("filter.d").join(c)
+                }
+            } else {
+                let p = PathBuf::from(c);
+                basedir = p.parent().map(Path::to_path_buf).unwrap_or_default();
+                p
+            };
+            if path.is_file() {
+                found = Some(path);
+                break;
+            }
+        }
+        let Some(file) = found else {
+            let has_conf = config.join("filter.d").is_dir()
+                || config.file_name().is_some_and(|n| n == "filter.d");
+            if !has_conf && !name.contains('/') {
+                if let Some(def) = super::builtin::builtin_filter(&name) {
+                    let def = resolve_def(&def, &options)
+                        .map_err(|e| ToolError::Reported(format!("ERROR: {}", chain(&e))))?;
+                    return Ok(RegexSource::Filter {
+                        def,
+                        header: format!(
+                            "Use   failregex filter file : {name}, basedir: (built-in)"
+                        ),
+                        options,
+                    });
+                }
+            }
+            return Ok(RegexSource::Line(value.clone()));
+        };
+        let in_filter_d = basedir.file_name().is_some_and(|n| n == "filter.d");
+        let standard = basedir == *config || in_filter_d || (!has_ext && !name.contains('/'));
+        let failed = |e: &dyn std::error::Error| {
+            ToolError::Reported(format!(
+                "Wrong config file: {}\nERROR: failed to load filter {value}",
+                chain(e)
+            ))
+        };
+        if standard {
+            let base = if in_filter_d {
+                basedir.parent().map(Path::to_path_buf).unwrap_or_default()
+            } else {
+                basedir.clone()
+            };
+            let stem = Path::new(&name)
+                .file_name()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let stem = match stem.rsplit_once('.') {
+                Some((s, _)) if !s.is_empty() => s.to_string(),
+                _ => stem,
+            };
+            let def = crate::fail2ban::read_filter_with(&base, &stem, &options)
+                .map_err(|e| failed(&e))?;
+            let def = resolve_def(&def, &BTreeMap::new())
+                .map_err(|e| ToolError::Reported(format!("ERROR: {}", chain(&e))))?;
+            Ok(RegexSource::Filter {
+                def,
+                header: format!(
+                    "Use   failregex filter file : {stem}, basedir: {}",
+                    base.display()
+                ),
+                options,
+            })
+        } else {
+            let abs = std::path::absolute(&file).unwrap_or(file.clone());
+            let def = crate::fail2ban::read_filter_with(
+                abs.parent().unwrap_or(Path::new("/")),
+                &abs.to_string_lossy(),
+                &options,
+            )
+            .map_err(|e| failed(&e))?;
+            let def = resolve_def(&def, &BTreeMap::new())
+                .map_err(|e| ToolError::Reported(format!("ERROR: {}", chain(&e))))?;
+            Ok(RegexSource::Filter {
+                def,
+                header: format!("Use   failregex file : {name}"),
+                options,
+            })
+        }
+    }
+
+    fn run(&mut self, w: &mut dyn Write) -> Result<i32, ToolError> {
+        let a = self.args;
+        let quiet = a.opts.out.is_some() || a.opts.json;
+        let mut head: Vec<String> = Vec::new();
+        if !quiet {
+            head.extend(["", "Running tests", "=============", ""].map(String::from));
+        }
+        let source = self.resolve_regex()?;
+        let settings = self.settings();
+        let mut def = match &source {
+            RegexSource::Filter { def, .. } => def.clone(),
+            RegexSource::Line(r) => ResolvedDef {
+                failregex: vec![r.clone()],
+                ..ResolvedDef::default()
+            },
+        };
+        if let Some(i) = &a.ignoreregex {
+            def.ignoreregex.push(i.clone());
+        }
+        let mut filter = Filter::from_resolved(&def, &settings).map_err(|e| match &e {
+            FilterError::NoFailureId { regex } => {
+                ToolError::Reported(format!("ERROR: No failure-id group in '{regex}'"))
+            }
+            FilterError::Compile { regex, source } => ToolError::Reported(format!(
+                "ERROR: Unable to compile regular expression '{regex}':\n{source}"
+            )),
+            _ => ToolError::Reported(format!("ERROR: {}", chain(&e))),
+        })?;
+        // Header lines, in fail2ban-regex's order.
+        let date_line = |pattern: &str, f: &Filter| {
+            let stats = f
+                .date_detector()
+                .map(|d| d.template_stats())
+                .unwrap_or_default();
+            let name = if stats.is_empty() || stats.len() > 2 {
+                "Default Detectors".to_string()
+            } else {
+                stats[0].0.clone()
+            };
+            format!("Use      datepattern : {pattern} : {name}")
+        };
+        if a.opts.maxlines > 0 {
+            head.push(format!("Use         maxlines : {}", filter.maxlines()));
+        }
+        if let Some(d) = &a.opts.datepattern {
+            head.push(date_line(d, &filter));
+        }
+        match &source {
+            RegexSource::Filter {
+                header, options, ..
+            } => {
+                head.push(header.clone());
+                if !options.is_empty() {
+                    head.push(format!("Use   filter options : {}", py_dict(options)));
+                }
+                if a.opts.maxlines == 0 {
+                    if let Some(m) = def.maxlines {
+                        head.push(format!("Use         maxlines : {}", m.max(1)));
+                    }
+                }
+                if a.opts.datepattern.is_none() {
+                    if let Some(d) = &def.datepattern {
+                        head.push(date_line(d, &filter));
+                    }
+                }
+            }
+            RegexSource::Line(r) => {
+                head.push(format!("Use   failregex line : {}", shortstr(r, 53)));
+            }
+        }
+        if let Some(i) = &a.ignoreregex {
+            head.push(format!("Use ignoreregex line : {}", shortstr(i, 53)));
+        }
+        let log_path = Path::new(&a.log);
+        let lines: Vec<String> = if log_path.is_file() {
+            head.push(format!("Use         log file : {}", a.log));
+            head.push(format!("Use         encoding : {}", a.opts.encoding));
+            super::compat::read_log_lines(log_path, true)
+                .map_err(|e| ToolError::Reported(format!("ERROR: cannot read {}: {e}", a.log)))?
+        } else if filter.maxlines() <= 1 && !a.log.contains('\n') {
+            head.push(format!(
+                "Use      single line : {}",
+                shortstr(&a.log.replace('\n', "\\n"), 53)
+            ));
+            vec![a.log.clone()]
+        } else {
+            let l: Vec<String> = a.log.split('\n').map(String::from).collect();
+            head.push(format!("Use      multi line : {} line(s)", l.len()));
+            for (i, x) in l.iter().enumerate() {
+                if i >= 5 {
+                    head.push("| ...".into());
+                    break;
+                }
+                head.push(format!("| {:>2}: {}", i + 1, shortstr(x, 53)));
+            }
+            head.push("`-".into());
+            l
+        };
+        if !quiet {
+            head.push(String::new());
+            for h in &head {
+                writeln!(w, "{h}")?;
+            }
+        }
+        self.process(&mut filter, &lines, w)
+    }
+
+    fn process(
+        &mut self,
+        filter: &mut Filter,
+        lines: &[String],
+        w: &mut dyn Write,
+    ) -> Result<i32, ToolError> {
+        let a = self.args;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0);
+        let t0 = Instant::now();
+        let mut stats = Stats::default();
+        let mut fail_hits = vec![0u64; filter.failregexes().len()];
+        let mut fail_ips: Vec<Vec<IpHit>> = vec![Vec::new(); filter.failregexes().len()];
+        let mut ignore_hits = vec![0u64; filter.ignoreregexes().len()];
+        let mut pref_matched = 0usize;
+        let mut pref_groups: Vec<String> = Vec::new();
+        let mut rows: Vec<(Finding, usize)> = Vec::new();
+        for (n, line) in lines.iter().enumerate() {
+            let line = line.trim_end_matches(['\r', '\n']);
+            if line.starts_with('#') || line.is_empty() {
+                continue;
+            }
+            let org: Vec<Line> = if filter.maxlines() > 1 {
+                filter.line_buffer().to_vec()
+            } else {
+                Vec::new()
+            };
+            let full = org.len() >= filter.maxlines();
+            let outcome = filter.process(line, now);
+            if outcome.aborted {
+                return Err(ToolError::Reported(format!(
+                    "ERROR: unknown time zone abbreviation in line {}: {line}",
+                    n + 1
+                )));
+            }
+            let mut ret: Vec<Finding> = Vec::new();
+            let mut is_ignored = false;
+            for f in outcome.findings {
+                if a.opts.out.is_none() {
+                    let multiple = ret.len() > 1;
+                    fail_hits[f.regex] += 1;
+                    fail_ips[f.regex].push((f.id.clone(), f.time, multiple));
+                }
+                if f.data.truthy("nofail") {
+                    is_ignored = true;
+                } else {
+                    ret.push(f);
+                }
+            }
+            for i in &outcome.ignored {
+                ignore_hits[*i] += 1;
+            }
+            if a.opts.out.is_some() || a.opts.json {
+                for f in ret {
+                    rows.push((f, n + 1));
+                }
+                if a.opts.out.is_some() {
+                    self.flush_out(&mut rows, w)?;
+                }
+                continue;
+            }
+            if filter.prefregex().is_some() && outcome.prefregex_matched {
+                pref_matched += 1;
+                if self.verbose > 0 {
+                    if pref_groups.len() < self.threshold {
+                        pref_groups.push(py_groups(&outcome.prefregex_groups));
+                    } else if pref_groups.len() == self.threshold {
+                        pref_groups.push("...".into());
+                    }
+                }
+            }
+            if filter.maxlines() > 1 {
+                for b in org.iter().skip(usize::from(full)) {
+                    if !filter.line_buffer().iter().any(|x| **x == **b) {
+                        let text = b.full();
+                        if let Some(p) = stats.missed_lines.iter().position(|m| *m == text) {
+                            stats.missed_lines.remove(p);
+                        }
+                        if a.opts.print_all_matched {
+                            stats.matched_lines.push(text);
+                        }
+                        stats.matched += 1;
+                        stats.missed = stats.missed.wrapping_sub(1);
+                    }
+                }
+            }
+            let ignored = is_ignored || !outcome.ignored.is_empty();
+            if ignored {
+                stats.ignored += 1;
+                if !a.opts.print_no_ignored
+                    && (a.opts.print_all_ignored || stats.ignored <= self.threshold + 1)
+                {
+                    stats.ignored_lines.push(line.to_string());
+                }
+            } else if !ret.is_empty() {
+                stats.matched += 1;
+                if a.opts.print_all_matched {
+                    stats.matched_lines.push(line.to_string());
+                }
+            } else {
+                stats.missed = stats.missed.wrapping_add(1);
+                if !a.opts.print_no_missed
+                    && (a.opts.print_all_missed || stats.missed <= self.threshold + 1)
+                {
+                    stats.missed_lines.push(line.to_string());
+                }
+            }
+            stats.tested += 1;
+        }
+        if a.opts.json {
+            for (f, n) in &rows {
+                writeln!(w, "{}", json_row(f, *n))?;
+            }
+            return Ok(0);
+        }
+        if a.opts.out.is_some() {
+            return Ok(0);
+        }
+        let elapsed = t0.elapsed().as_secs_f64();
+        let mut o: Vec<String> = vec![String::new(), "Results".into(), "=======".into()];
+        if let Some(p) = filter.prefregex() {
+            let mut l = vec![p.expanded.clone()];
+            for g in &pref_groups {
+                l.push(format!("    {g}"));
+            }
+            o.push(format!("\nPrefregex: {pref_matched} total"));
+            pprint_list(&mut o, &l, None);
+        }
+        let regex_table = |o: &mut Vec<String>,
+                           title: &str,
+                           srcs: Vec<&str>,
+                           hits: &[u64],
+                           ips: Option<&[Vec<IpHit>]>| {
+            let mut l = Vec::new();
+            let mut total = 0;
+            for (i, s) in srcs.iter().enumerate() {
+                total += hits[i];
+                if hits[i] > 0 || self.verbose > 0 {
+                    l.push(format!("{:>2}) [{}] {s}", i + 1, hits[i]));
+                }
+                if self.verbose > 0 {
+                    for (id, t, m) in ips.map(|x| x[i].as_slice()).unwrap_or(&[]) {
+                        l.push(format!(
+                            "    {}  {}{}",
+                            id.as_ref().map_or("None".to_string(), |x| x.to_string()),
+                            local_ctime(t.unwrap_or(now)),
+                            if *m { " (multiple regex matched)" } else { "" }
+                        ));
+                    }
+                }
+            }
+            o.push(format!("\n{title}: {total} total"));
+            pprint_list(o, &l, Some(" #) [# of hits] regular expression"));
+        };
+        regex_table(
+            &mut o,
+            "Failregex",
+            filter
+                .failregexes()
+                .iter()
+                .map(|r| r.source.as_str())
+                .collect(),
+            &fail_hits,
+            Some(&fail_ips),
+        );
+        regex_table(
+            &mut o,
+            "Ignoreregex",
+            filter
+                .ignoreregexes()
+                .iter()
+                .map(|r| r.source.as_str())
+                .collect(),
+            &ignore_hits,
+            None,
+        );
+        if let Some(d) = filter.date_detector() {
+            o.push("\nDate template hits:".into());
+            let mut l: Vec<String> = Vec::new();
+            for ((n, h), (_, w, bw, pat, re)) in
+                d.template_stats().into_iter().zip(d.template_details())
+            {
+                if self.verbose == 0 && h == 0 {
+                    continue;
+                }
+                l.push(format!("[{h}] {n}"));
+                if a.opts.verbose_date {
+                    l.push(format!(
+                        "    # weight: {w:.3} ({bw:.3}), pattern: {}",
+                        pat.unwrap_or_default()
+                    ));
+                    l.push(format!("    # regex:   {re}"));
+                }
+            }
+            pprint_list(&mut o, &l, Some("[# of hits] date format"));
+        }
+        o.push(format!(
+            "\nLines: {} lines, {} ignored, {} matched, {} missed",
+            stats.tested, stats.ignored, stats.matched, stats.missed
+        ));
+        o.push(format!("[processed in {elapsed:.2} sec]"));
+        o.push(String::new());
+        if a.opts.print_all_matched {
+            self.print_lines(&mut o, "matched", stats.matched, &stats.matched_lines, true);
+        }
+        if !a.opts.print_no_ignored {
+            let all = a.opts.print_all_ignored;
+            self.print_lines(&mut o, "ignored", stats.ignored, &stats.ignored_lines, all);
+        }
+        if !a.opts.print_no_missed {
+            let all = a.opts.print_all_missed;
+            self.print_lines(&mut o, "missed", stats.missed, &stats.missed_lines, all);
+        }
+        for l in o {
+            writeln!(w, "{l}")?;
+        }
+        Ok(0)
+    }
+
+    fn print_lines(&self, o: &mut Vec<String>, kind: &str, n: usize, l: &[String], all: bool) {
+        if n == 0 {
+            return;
+        }
+        let mut c = kind.chars();
+        let cap: String = c
+            .next()
+            .map(|f| f.to_uppercase().chain(c).collect())
+            .unwrap_or_default();
+        let header = format!("{cap} line(s):");
+        if n < self.threshold || all {
+            let v: Vec<String> = l.iter().map(|x| x.trim_end().to_string()).collect();
+            pprint_list(o, &v, Some(&header));
+        } else {
+            o.push(format!(
+                "{header} too many to print.  Use --print-all-{kind} to print all {n} lines"
+            ));
+        }
+    }
+
+    /// `-o/--out`: fail2ban-regex's `_prepaireOutput` for the collected failures of one line.
+    fn flush_out(
+        &self,
+        rows: &mut Vec<(Finding, usize)>,
+        w: &mut dyn Write,
+    ) -> Result<(), ToolError> {
+        let fmt = self.args.opts.out.as_deref().unwrap_or("");
+        let ret: Vec<Finding> = rows.drain(..).map(|(f, _)| f).collect();
+        let id_str = |f: &Finding| f.id.as_ref().map_or("None".to_string(), |i| i.to_string());
+        match fmt {
+            "id" | "fid" => {
+                for f in &ret {
+                    writeln!(w, "{}", id_str(f))?;
+                }
+            }
+            "ip" => {
+                for f in &ret {
+                    let ip = f.ip().map_or("None".to_string(), |i| i.to_string());
+                    writeln!(w, "{ip}")?;
+                }
+            }
+            "msg" => {
+                for f in &ret {
+                    for l in f.data.match_lines() {
+                        writeln!(w, "{}", l.full())?;
+                    }
+                }
+            }
+            "row" => {
+                for f in &ret {
+                    writeln!(
+                        w,
+                        "[{},\t{},\t{}],",
+                        f.id.as_ref()
+                            .map_or("None".to_string(), |i| py_repr(&i.to_string())),
+                        f.time
+                            .map_or("None".to_string(), |t| py_time(t, f.time_integral)),
+                        py_fail_dict(f, false)
+                    )?;
+                }
+            }
+            _ if !fmt.contains('<') => {
+                for f in &ret {
+                    writeln!(w, "{}", fail_get(f, fmt))?;
+                }
+            }
+            _ => {
+                let mut wrapped: Vec<(&Finding, String)> = Vec::new();
+                let mut nl = false;
+                for f in &ret {
+                    let msg_single = !nl && f.data.match_lines().len() <= 1;
+                    let (v, used_msg) = action_tags(fmt, f, msg_single);
+                    if used_msg && !msg_single {
+                        nl = true;
+                    }
+                    if nl {
+                        wrapped.push((f, v));
+                        continue;
+                    }
+                    writeln!(w, "{v}")?;
+                }
+                for (f, v) in wrapped {
+                    for l in f.data.match_lines() {
+                        writeln!(w, "{}", v.replace("\x00msg\x00", &l.full()))?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `^/{0,3}[\w/_\-.]+(?:\[.*\])?$` (dot-all).
+fn looks_like_filter(v: &str) -> bool {
+    let rest = v;
+    let name_len = rest
+        .char_indices()
+        .find(|&(_, c)| !(c.is_alphanumeric() || matches!(c, '_' | '/' | '-' | '.')))
+        .map_or(rest.len(), |(i, _)| i);
+    if name_len == 0 {
+        return false;
+    }
+    let tail = &rest[name_len..];
+    tail.is_empty() || (tail.starts_with('[') && tail.ends_with(']'))
+}
+
+/// Splits `name[opts]` with fail2ban's option grammar.
+fn split_options(v: &str) -> Result<(String, BTreeMap<String, String>), ToolError> {
+    if !v.contains('[') {
+        return Ok((v.to_string(), BTreeMap::new()));
+    }
+    crate::fail2ban::parse_option_list(v).map_err(|e| {
+        ToolError::Reported(format!(
+            "ERROR: Wrong filter name or options: {}\n       while parsing: {v}",
+            chain(&e)
+        ))
+    })
+}
+
+/// Python `repr(str)`.
+pub fn py_repr(s: &str) -> String {
+    let q = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut o = String::with_capacity(s.len() + 2);
+    o.push(q);
+    for c in s.chars() {
+        match c {
+            '\\' => o.push_str("\\\\"),
+            '\n' => o.push_str("\\n"),
+            '\r' => o.push_str("\\r"),
+            '\t' => o.push_str("\\t"),
+            c if c == q => {
+                o.push('\\');
+                o.push(c);
+            }
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                o.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c => o.push(c),
+        }
+    }
+    o.push(q);
+    o
+}
+
+/// Python `repr(float)` for a timestamp.
+pub fn py_float(t: f64) -> String {
+    if t.fract() == 0.0 && t.abs() < 1e16 {
+        format!("{t:.1}")
+    } else {
+        format!("{t}")
+    }
+}
+
+/// A failure time as Python prints it: an `int` without `.0`, else a float.
+pub fn py_time(t: f64, integral: bool) -> String {
+    if integral && t.fract() == 0.0 {
+        format!("{t:.0}")
+    } else {
+        py_float(t)
+    }
+}
+
+fn py_dict(m: &BTreeMap<String, String>) -> String {
+    let items: Vec<String> = m
+        .iter()
+        .map(|(k, v)| format!("{}: {}", py_repr(k), py_repr(v)))
+        .collect();
+    format!("{{{}}}", items.join(", "))
+}
+
+fn py_opt(v: &Option<String>) -> String {
+    v.as_deref().map_or("None".to_string(), py_repr)
+}
+
+fn py_groups(g: &[(String, Option<String>)]) -> String {
+    let items: Vec<String> = g
+        .iter()
+        .map(|(k, v)| format!("{}: {}", py_repr(k), py_opt(v)))
+        .collect();
+    format!("{{{}}}", items.join(", "))
+}
+
+fn py_lines(l: &[Line]) -> String {
+    let items: Vec<String> = l
+        .iter()
+        .map(|t| {
+            format!(
+                "[{}, {}, {}]",
+                py_repr(&t.prefix),
+                py_repr(&t.date),
+                py_repr(&t.suffix)
+            )
+        })
+        .collect();
+    format!("[{}]", items.join(", "))
+}
+
+/// The failure dict as Python prints it (key order: groups, then bookkeeping keys).
+fn py_fail_dict(f: &Finding, with_matches: bool) -> String {
+    let d = &f.data;
+    let mut items: Vec<String> = d
+        .groups
+        .iter()
+        .map(|(k, v)| format!("{}: {}", py_repr(k), py_opt(v)))
+        .collect();
+    if let Some(u) = &d.users {
+        let set: Vec<String> = u.iter().map(|x| py_repr(x)).collect();
+        items.push(format!("'users': {{{}}}", set.join(", ")));
+    }
+    if let Some(m) = &d.nofail_matches {
+        items.push(format!("'nofail-matches': {}", py_lines(m)));
+    }
+    if with_matches {
+        if let Some(m) = &d.matches {
+            items.push(format!("'matches': {}", py_lines(m)));
+        }
+    }
+    if let Some(ip) = &d.ip {
+        items.push(format!("'ip': {}", py_repr(&ip.to_string())));
+    }
+    format!("{{{}}}", items.join(", "))
+}
+
+/// `failure.get(key)` printed with `print`.
+fn fail_get(f: &Finding, k: &str) -> String {
+    match k {
+        "matches" => py_lines(f.data.match_lines()),
+        "users" => f.data.users.as_ref().map_or("None".into(), |u| {
+            let set: Vec<String> = u.iter().map(|x| py_repr(x)).collect();
+            format!("{{{}}}", set.join(", "))
+        }),
+        "ip" => f.data.ip.as_ref().map_or("None".into(), |i| i.to_string()),
+        "nofail-matches" => f
+            .data
+            .nofail_matches
+            .as_deref()
+            .map_or("None".into(), py_lines),
+        _ => f.data.get(k).map_or("None".into(), str::to_string),
+    }
+}
+
+/// fail2ban's `CommandAction.replaceDynamicTags` with a ticket built from the failure; returns
+/// the text and whether `<msg>` was used.
+fn action_tags(fmt: &str, f: &Finding, msg_single: bool) -> (String, bool) {
+    let mut used_msg = false;
+    let esc = |tag: &str, v: String| {
+        if tag == "msg" {
+            v
+        } else {
+            v.replace('\x00', "\\x00")
+        }
+    };
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0)
+    };
+    let matches = || -> String {
+        f.data
+            .match_lines()
+            .iter()
+            .map(|l| l.full())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    // First pass: `<([^ <>]+)>` against the action info.
+    let mut s = String::with_capacity(fmt.len() + 32);
+    let mut pos = 0;
+    while let Some(rel) = fmt[pos..].find('<') {
+        let start = pos + rel;
+        let rest = &fmt[start + 1..];
+        let len = rest.find([' ', '<', '>']).unwrap_or(rest.len());
+        if len == 0 || !rest[len..].starts_with('>') {
+            s.push_str(&fmt[pos..start + 1]);
+            pos = start + 1;
+            continue;
+        }
+        let tag = &rest[..len];
+        s.push_str(&fmt[pos..start]);
+        let value: Option<String> = match tag {
+            "ip" => Some(f.ip().map_or("None".into(), |i| i.to_string())),
+            "fid" => Some(f.id.as_ref().map_or("None".into(), |i| i.to_string())),
+            "family" => Some(match f.ip() {
+                Some(FailId::Addr { addr, .. }) if addr.is_ipv4() => "inet4".into(),
+                Some(FailId::Addr { .. }) => "inet6".into(),
+                _ => "None".into(),
+            }),
+            "failures" => Some(
+                f.data
+                    .get("failures")
+                    .map_or("0".to_string(), str::to_string),
+            ),
+            "time" => Some(match f.time {
+                Some(t) => py_time(t, f.time_integral),
+                None => py_float(now()),
+            }),
+            "matches" => Some(matches()),
+            "restored" => Some("0".into()),
+            "bancount" => Some("0".into()),
+            "msg" => {
+                used_msg = true;
+                Some(if msg_single {
+                    matches()
+                } else {
+                    "\x00msg\x00".to_string()
+                })
+            }
+            "br" => Some("\n".into()),
+            "sp" => Some(" ".into()),
+            _ => None,
+        };
+        match value {
+            Some(v) => s.push_str(&esc(tag, v)),
+            None => s.push_str(&fmt[start..start + 1 + len + 1]),
+        }
+        pos = start + 1 + len + 1;
+    }
+    s.push_str(&fmt[pos..]);
+    // Second pass: `<F-NAME>` against the ticket data (None values are not in it).
+    let mut o = String::with_capacity(s.len());
+    let mut pos = 0;
+    while let Some(rel) = s[pos..].find("<F-") {
+        let start = pos + rel;
+        let rest = &s[start + 3..];
+        let len = rest
+            .bytes()
+            .take_while(|b| {
+                b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_' || *b == b'-'
+            })
+            .count();
+        if len == 0 || !rest[len..].starts_with('>') {
+            o.push_str(&s[pos..start + 1]);
+            pos = start + 1;
+            continue;
+        }
+        o.push_str(&s[pos..start]);
+        let key = super::tags::map_tag_to_opt(&rest[..len]);
+        let v = match key.as_str() {
+            "matches" => Some(py_lines(f.data.match_lines())),
+            "failures" => Some("0".into()),
+            _ => fail_get_opt(f, &key),
+        };
+        if let Some(v) = v {
+            o.push_str(&esc(&format!("F_{key}"), v));
+        }
+        pos = start + 3 + len + 1;
+    }
+    o.push_str(&s[pos..]);
+    (o, used_msg)
+}
+
+fn fail_get_opt(f: &Finding, k: &str) -> Option<String> {
+    match k {
+        "ip" => f.data.ip.as_ref().map(|i| i.to_string()),
+        "users" => f.data.users.as_ref().map(|u| {
+            let set: Vec<String> = u.iter().map(|x| py_repr(x)).collect();
+            format!("{{{}}}", set.join(", "))
+        }),
+        _ => f.data.get(k).map(str::to_string),
+    }
+}
+
+/// `--json`: one object per failure.
+fn json_row(f: &Finding, line: usize) -> String {
+    let ip = f.ip();
+    let v = serde_json::json!({
+        "line": line,
+        "id": f.id.as_ref().map(|i| i.to_string()),
+        "ip": ip.map(|i| i.to_string()),
+        "host": f.data.get("dns").or_else(|| f.data.get("ip4")).or_else(|| f.data.get("ip6")),
+        "time": f.time,
+        "iso": f.time.map(iso_utc),
+        "user": f.data.get("user"),
+        "regex": f.regex,
+        "matches": f.data.match_lines().iter().map(|l| l.full()).collect::<Vec<_>>(),
+    });
+    v.to_string()
+}
+
+/// An epoch time as `YYYY-MM-DDTHH:MM:SS[.fff]Z`.
+pub fn iso_utc(t: f64) -> String {
+    let secs = t.floor() as i64;
+    let frac = t - secs as f64;
+    let (days, rem) = (secs.div_euclid(86400), secs.rem_euclid(86400));
+    let (y, m, d) = civil_from_days(days);
+    let mut s = format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    );
+    if frac > 0.0 {
+        let f = format!("{frac:.6}");
+        s.push_str(f.trim_start_matches('0').trim_end_matches('0'));
+    }
+    s.push('Z');
+    s
+}
+
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719468;
+    let era = z.div_euclid(146097);
+    let doe = z - era * 146097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// `time.strftime("%a %b %d %H:%M:%S %Y", time.localtime(t))`.
+fn local_ctime(t: f64) -> String {
+    let utc = t.floor() as i64;
+    let secs = utc + i64::from(crate::date::TimeZone::local().offset_at(utc).0);
+    let (days, rem) = (secs.div_euclid(86400), secs.rem_euclid(86400));
+    let (y, m, d) = civil_from_days(days);
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{} {} {d:02} {:02}:{:02}:{:02} {y}",
+        DAYS[days.rem_euclid(7) as usize],
+        MONS[(m - 1) as usize],
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filter_names_are_recognised() {
+        assert!(looks_like_filter("sshd"));
+        assert!(looks_like_filter("sshd[mode=aggressive]"));
+        assert!(looks_like_filter("/etc/fail2ban/filter.d/sshd.conf"));
+        assert!(!looks_like_filter("Failed .* from <HOST>"));
+        assert!(!looks_like_filter("x[y"));
+    }
+
+    #[test]
+    fn python_reprs() {
+        assert_eq!(py_repr("a'b"), "\"a'b\"");
+        assert_eq!(py_repr("x\ty"), "'x\\ty'");
+        assert_eq!(py_float(1124013600.0), "1124013600.0");
+        assert_eq!(py_float(1124013600.5), "1124013600.5");
+        assert_eq!(shortstr(&"x".repeat(60), 53).len(), 53);
+        assert_eq!(iso_utc(1124013600.0), "2005-08-14T10:00:00Z");
+    }
+}
