@@ -81,8 +81,21 @@ impl DefinitionReader {
         init_opts: OrderedMap<String>,
         config_opts: &'static [&'static str],
     ) -> Result<Self, Fail2banError> {
+        Self::read_with_fallback(base, kind, name, init_opts, config_opts, None)
+    }
+
+    /// Like [`DefinitionReader::read`], with missing includes looked up in `fallback`
+    /// ([`Merged::read_with_fallback`]).
+    pub fn read_with_fallback(
+        base: &Path,
+        kind: &str,
+        name: &str,
+        init_opts: OrderedMap<String>,
+        config_opts: &'static [&'static str],
+        fallback: Option<&Path>,
+    ) -> Result<Self, Fail2banError> {
         let file = format!("{kind}/{name}");
-        let cfg = Merged::read(base, &file)?;
+        let cfg = Merged::read_with_fallback(base, &file, fallback)?;
         if !cfg.has_section("Definition") {
             return Err(Fail2banError::NoDefinition {
                 name: file,
@@ -247,7 +260,25 @@ pub fn resolve_filter(
     init: &OrderedMap<String>,
     jail_vars: &OrderedMap<String>,
 ) -> Result<ResolvedFilter, Fail2banError> {
-    let mut r = DefinitionReader::read(confdir, "filter.d", name, init.clone(), FILTER_OPTS)?;
+    resolve_filter_with_fallback(confdir, name, init, jail_vars, None)
+}
+
+/// [`resolve_filter`] with missing includes looked up in `fallback`.
+pub fn resolve_filter_with_fallback(
+    confdir: &Path,
+    name: &str,
+    init: &OrderedMap<String>,
+    jail_vars: &OrderedMap<String>,
+    fallback: Option<&Path>,
+) -> Result<ResolvedFilter, Fail2banError> {
+    let mut r = DefinitionReader::read_with_fallback(
+        confdir,
+        "filter.d",
+        name,
+        init.clone(),
+        FILTER_OPTS,
+        fallback,
+    )?;
     r.get_options(jail_vars, false)?;
     let combined = r.get_combined(&[])?;
     filter_from_combined(&r.file, &combined)

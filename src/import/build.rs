@@ -273,17 +273,10 @@ impl Builder {
                 "bantime.increment" => o.bantime_increment = Some(as_bool(&v.value)),
                 "bantime.overalljails" => o.bantime_overalljails = Some(as_bool(&v.value)),
                 "bantime.formula" => o.bantime_formula = Some(v.value.clone()),
-                "bantime.factor" => match v.value.trim().parse::<f64>() {
-                    Ok(f) if f.is_finite() => o.bantime_factor = Some(f),
-                    _ => self.ignore(
-                        raw,
-                        key,
-                        &v.value,
-                        "only a plain number is supported (fail2ban evaluates a Python expression)"
-                            .into(),
-                        true,
-                    ),
-                },
+                "bantime.factor" => {
+                    // An arithmetic expression; the jail runtime evaluates (and validates) it.
+                    o.bantime_factor = Some(v.value.trim().to_string())
+                }
                 "bantime.multipliers" => {
                     if v.value.split_whitespace().all(|w| w.parse::<u64>().is_ok()) {
                         o.bantime_multipliers =

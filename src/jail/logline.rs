@@ -110,6 +110,65 @@ pub fn syslog_line(rec: &LogRecord, pid: u32) -> String {
     )
 }
 
+/// fail2ban.filter's lines about followed files: `Added logfile: '<path>' (pos = <n>, hash =
+/// <sha1>)` and `Removed logfile: '<path>'` (INFO), `Log rotation detected for <path>` (MSG).
+pub fn watch_record(change: &crate::watch::FileChange) -> LogRecord {
+    use crate::watch::FileChange;
+    let (level, message) = match change {
+        FileChange::Added(p) => (
+            Level::Info,
+            format!(
+                "Added logfile: {} (pos = {}, hash = {})",
+                py_repr(&p.path.to_string_lossy()),
+                p.offset,
+                p.hash
+            ),
+        ),
+        FileChange::Removed(path) => (
+            Level::Info,
+            format!("Removed logfile: {}", py_repr(&path.to_string_lossy())),
+        ),
+        FileChange::Rotated(path) => (
+            Level::Msg,
+            format!("Log rotation detected for {}", path.display()),
+        ),
+    };
+    LogRecord {
+        logger: "fail2ban.filter",
+        level,
+        message,
+    }
+}
+
+/// Python's `repr()` of a string (quotes chosen as Python does; common escapes).
+pub fn py_repr(s: &str) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
+
 /// fail2ban's `MyTime.time2str`: local `YYYY-mm-dd HH:MM:SS`, fraction dropped; times past
 /// year 9999 print as `9999-12-31 23:59:59`.
 pub fn time2str(epoch: f64, tz: &dyn LocalTime) -> String {
