@@ -525,3 +525,24 @@ fn sighup_reloads_the_configuration() {
     std::thread::sleep(Duration::from_millis(300));
     assert!(!env.banned(A), "maxretry 7 after reload");
 }
+
+#[test]
+fn client_restart_and_reload_of_a_jail() {
+    let mut env = Env::new("");
+    env.start();
+    env.append(&fails(A, 3));
+    env.wait_banned(A, Duration::from_secs(5));
+    let (out, rc) = env.client(&["restart", "sshd"]);
+    assert_eq!(rc, 0, "{out}");
+    let (status, _) = env.client(&["status", "sshd"]);
+    assert!(
+        status_field(&status, "Banned IP list:").contains(A),
+        "ban lost by restart: {status}"
+    );
+    assert!(env.banned(A));
+    let (out, rc) = env.client(&["reload", "nosuchjail"]);
+    assert_eq!(rc, 255, "{out}");
+    assert!(out.contains("No section: 'nosuchjail'"), "{out}");
+    let (out, rc) = env.client(&["get", "loglevel"]);
+    assert_eq!((out.trim(), rc), ("Current logging level is 'INFO'", 0));
+}
