@@ -116,3 +116,21 @@ fn usage_names_the_program_as_called() {
     assert_eq!(help.status.code(), Some(0));
     assert_eq!(help.stdout, out.stdout);
 }
+
+#[test]
+fn socket_from_the_native_configuration() {
+    let server = common::CannedServer::start(vec![Response::Ok(Value::str("pong"))]);
+    let conf = server.dir.path().join("fail2zig.toml");
+    std::fs::write(
+        &conf,
+        format!("[global]\nsocket = {:?}\n", server.path.to_str().unwrap()),
+    )
+    .unwrap();
+    let out = client().arg("-c").arg(&conf).arg("ping").output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Server replied: pong\n"
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(server.finish(), vec![vec!["ping".to_string()]]);
+}

@@ -475,3 +475,158 @@ fn restart_drops_sets_of_jails_no_longer_configured() {
         },
     );
 }
+
+#[derive(Debug, PartialEq, Eq)]
+enum Outcome {
+    Connected,
+    Refused,
+    TimedOut,
+}
+
+/// A TCP connect from `from` to `to` over loopback, bounded to 700 ms.
+fn connect(from: &str, to: std::net::SocketAddr) -> Outcome {
+    use rustix::event::{PollFd, PollFlags, Timespec, poll};
+    use rustix::net::{AddressFamily, SocketFlags, SocketType, sockopt};
+    let family = if to.is_ipv4() {
+        AddressFamily::INET
+    } else {
+        AddressFamily::INET6
+    };
+    let fd = rustix::net::socket_with(
+        family,
+        SocketType::STREAM,
+        SocketFlags::NONBLOCK | SocketFlags::CLOEXEC,
+        None,
+    )
+    .unwrap();
+    let src = std::net::SocketAddr::new(ip(from), 0);
+    rustix::net::bind(&fd, &src).unwrap();
+    match rustix::net::connect(&fd, &to) {
+        Ok(()) => return Outcome::Connected,
+        Err(rustix::io::Errno::INPROGRESS) => {}
+        Err(rustix::io::Errno::CONNREFUSED) => return Outcome::Refused,
+        Err(e) => panic!("connect {from} -> {to}: {e}"),
+    }
+    let mut fds = [PollFd::new(&fd, PollFlags::OUT)];
+    let ts = Timespec {
+        tv_sec: 0,
+        tv_nsec: 700_000_000,
+    };
+    if poll(&mut fds, Some(&ts)).unwrap() == 0 {
+        return Outcome::TimedOut;
+    }
+    match sockopt::socket_error(&fd).unwrap() {
+        Ok(()) => Outcome::Connected,
+        Err(rustix::io::Errno::CONNREFUSED) => Outcome::Refused,
+        Err(e) => panic!("connect {from} -> {to}: {e}"),
+    }
+}
+
+fn ip_cmd(args: &[&str]) {
+    let st = Command::new("ip").args(args).status().expect("run ip");
+    assert!(st.success(), "ip {args:?}");
+}
+
+#[test]
+fn banned_packets_are_dropped_or_rejected_on_the_jails_ports() {
+    in_netns(
+        "banned_packets_are_dropped_or_rejected_on_the_jails_ports",
+        &[],
+        || {
+            ip_cmd(&["link", "set", "lo", "up"]);
+            ip_cmd(&["-6", "addr", "add", "2001:db8::1/128", "dev", "lo", "nodad"]);
+            ip_cmd(&["-6", "addr", "add", "2001:db8::2/128", "dev", "lo", "nodad"]);
+            let l_ssh4 = std::net::TcpListener::bind("127.0.0.1:2222").unwrap();
+            let l_web4 = std::net::TcpListener::bind("127.0.0.1:8080").unwrap();
+            let l_ssh6 = std::net::TcpListener::bind("[2001:db8::1]:2222").unwrap();
+            let ssh4 = l_ssh4.local_addr().unwrap();
+            let web4 = l_web4.local_addr().unwrap();
+            let ssh6 = l_ssh6.local_addr().unwrap();
+
+            let mut sshd = jail("sshd");
+            sshd.ports = vec![(2222, 2222)];
+            sshd.protocols = vec!["tcp".into()];
+            let mut web = jail("web");
+            web.blocktype = BlockType::Reject;
+            let mut b = backend();
+            b.start(&[sshd, web]).unwrap();
+            assert_eq!(connect("127.0.0.2", ssh4), Outcome::Connected);
+
+            b.ban(
+                "sshd",
+                &[ban("127.0.0.2", Some(60)), ban("2001:db8::2", Some(60))],
+            )
+            .unwrap();
+            assert_eq!(connect("127.0.0.2", ssh4), Outcome::TimedOut);
+            assert_eq!(connect("2001:db8::2", ssh6), Outcome::TimedOut);
+            // Other ports and other sources still pass.
+            assert_eq!(connect("127.0.0.2", web4), Outcome::Connected);
+            assert_eq!(connect("127.0.0.3", ssh4), Outcome::Connected);
+
+            b.ban("web", &[ban("127.0.0.3", Some(60))]).unwrap();
+            assert_eq!(connect("127.0.0.3", web4), Outcome::Refused);
+            assert_eq!(connect("127.0.0.3", ssh4), Outcome::Refused);
+
+            b.unban("sshd", &[ip("127.0.0.2")]).unwrap();
+            assert_eq!(connect("127.0.0.2", ssh4), Outcome::Connected);
+        },
+    );
+}
+
+#[test]
+fn losing_cap_net_admin_fails_bans_with_a_clear_error() {
+    in_netns(
+        "losing_cap_net_admin_fails_bans_with_a_clear_error",
+        &[],
+        || {
+            use rustix::thread::{CapabilitySet, capabilities, set_capabilities};
+            let mut b = backend();
+            b.start(&[jail("sshd")]).unwrap();
+            // This test process is the only thread doing anything here; drop the capability
+            // from the effective set, as a misconfigured unit or sandbox would.
+            let mut caps = capabilities(None).unwrap();
+            caps.effective.remove(CapabilitySet::NET_ADMIN);
+            set_capabilities(None, caps).unwrap();
+            let err = b.ban("sshd", &[ban("192.0.2.1", Some(60))]).unwrap_err();
+            assert_eq!(err.backend, "nftables");
+            assert!(err.message.contains("CAP_NET_ADMIN"), "{err}");
+            let src = std::error::Error::source(&err).unwrap().to_string();
+            assert!(
+                src.contains("batch") && src.contains("Operation not permitted"),
+                "{src}"
+            );
+        },
+    );
+}
+
+#[test]
+fn reban_sets_the_new_timeout() {
+    in_netns("reban_sets_the_new_timeout", &[], || {
+        for refresh_by_destroy in [false, true] {
+            let mut b = backend();
+            b.set_refresh_by_destroy(refresh_by_destroy);
+            b.start(&[jail("sshd")]).unwrap();
+            b.ban(
+                "sshd",
+                &[ban("192.0.2.1", Some(600)), ban("2001:db8::1", None)],
+            )
+            .unwrap();
+            // Shorter, and permanent -> timed; a new address in the same call.
+            b.ban(
+                "sshd",
+                &[
+                    ban("192.0.2.1", Some(30)),
+                    ban("2001:db8::1", Some(60)),
+                    ban("192.0.2.2", Some(60)),
+                ],
+            )
+            .unwrap();
+            let mut l = b.list("sshd").unwrap();
+            l.sort_by_key(|k| k.ip);
+            assert_eq!(l.len(), 3, "{l:?}");
+            assert!(l[0].expires_in.unwrap() <= Duration::from_secs(30), "{l:?}");
+            assert!(l[2].expires_in.unwrap() <= Duration::from_secs(60), "{l:?}");
+            b.flush("sshd").unwrap();
+        }
+    });
+}

@@ -274,6 +274,7 @@ fn run(sc: &mut Scenario, cmd: &str, words: &[&str], other: &mut Option<Scenario
             let time: f64 = words[0].parse().unwrap();
             let id = words[1];
             let now = kv(words, "now").map_or(time, |v| v.parse().unwrap());
+            let in_operation = !words.contains(&"catchup");
             let f = Failure {
                 id: id.to_string(),
                 ip: id.parse().ok(),
@@ -283,7 +284,7 @@ fn run(sc: &mut Scenario, cmd: &str, words: &[&str], other: &mut Option<Scenario
                 regex: 0,
             };
             let mut history = std::mem::take(&mut sc.history);
-            events = sc.jail().on_failure(&f, now, &mut history);
+            events = sc.jail().on_failure(&f, in_operation, now, &mut history);
             sc.history = history;
         }
         "banip" => {

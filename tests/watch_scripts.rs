@@ -9,7 +9,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use fail2zig::persist::{self, PositionRecord};
-use fail2zig::watch::{Encoding, FilePosition, LogWatcher, ReadFrom, StartSeek, WatchOptions};
+use fail2zig::watch::{
+    Encoding, FileChange, FilePosition, LogWatcher, ReadFrom, StartSeek, WatchOptions,
+};
 
 struct Run {
     dir: tempfile::TempDir,
@@ -93,6 +95,9 @@ impl Run {
                 ("encoding", v) => self.opts.encoding = Encoding::parse(v).unwrap(),
                 ("seek", v) => self.seek = Some(v.parse().unwrap()),
                 ("glob", v) => self.glob = v.to_string(),
+                ("drain_ms", v) => {
+                    self.opts.drain_grace = std::time::Duration::from_millis(v.parse().unwrap())
+                }
                 ("rescan_ms", v) => {
                     self.opts.rescan_interval = std::time::Duration::from_millis(v.parse().unwrap())
                 }
@@ -127,14 +132,7 @@ impl Run {
                 let positions = w
                     .positions()
                     .into_iter()
-                    .map(|p| PositionRecord {
-                        jail: "test".into(),
-                        path: p.path,
-                        inode: p.inode,
-                        dev: p.dev,
-                        offset: p.offset,
-                        hash: p.hash,
-                    })
+                    .map(|p| PositionRecord::from_position("test", p))
                     .collect();
                 persist::save(
                     &self.state_path(),
@@ -148,18 +146,7 @@ impl Run {
             "restart" => {
                 let loaded = persist::load(&self.state_path()).unwrap();
                 assert!(loaded.problems.is_empty());
-                let positions = loaded
-                    .state
-                    .positions
-                    .into_iter()
-                    .map(|p| FilePosition {
-                        path: p.path,
-                        inode: p.inode,
-                        dev: p.dev,
-                        offset: p.offset,
-                        hash: p.hash,
-                    })
-                    .collect();
+                let positions = loaded.state.positions_for("test");
                 self.start(positions);
             }
             "poll" => return self.poll(),
@@ -186,6 +173,22 @@ impl Run {
                             p.path.file_name().unwrap().to_string_lossy(),
                             p.offset
                         )
+                    })
+                    .collect();
+            }
+            "changes" => {
+                let w = self.watcher.as_mut().unwrap();
+                let base = self.dir.path();
+                let rel = |p: &Path| p.strip_prefix(base).unwrap().display().to_string();
+                return w
+                    .take_changes()
+                    .iter()
+                    .map(|c| match c {
+                        FileChange::Added(p) => {
+                            format!("added {} pos={} hash={}", rel(&p.path), p.offset, p.hash)
+                        }
+                        FileChange::Removed(p) => format!("removed {}", rel(p)),
+                        FileChange::Rotated(p) => format!("rotated {}", rel(p)),
                     })
                     .collect();
             }

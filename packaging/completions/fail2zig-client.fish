@@ -1,4 +1,4 @@
-complete -c fail2zig-client -s c -l conf -d 'Configuration directory (accepted for compatibility; the socket comes from -s)' -r -F
+complete -c fail2zig-client -s c -l conf -d 'Configuration: a native TOML file (its `global.socket` is used) or a fail2ban directory' -r -F
 complete -c fail2zig-client -s s -l socket -d 'The control socket' -r -F
 complete -c fail2zig-client -s p -l pidfile -d 'Pid file path (accepted for compatibility)' -r -F
 complete -c fail2zig-client -l pname -d 'Process name of the server (accepted for compatibility)' -r

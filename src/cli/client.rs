@@ -15,7 +15,7 @@ use std::path::PathBuf;
     disable_version_flag = true
 )]
 pub struct ClientArgs {
-    /// Configuration directory (accepted for compatibility; the socket comes from -s).
+    /// Configuration: a native TOML file (its `global.socket` is used) or a fail2ban directory.
     #[arg(short = 'c', long = "conf", value_name = "DIR")]
     pub conf: Option<PathBuf>,
     /// The control socket.

@@ -15,10 +15,11 @@
 //!   `fail2zig run`; if it is running the answer is fail2ban's `Server already running`,
 //!   otherwise an error that says how to start it. `restart` (no jail) asks the running daemon
 //!   to restart all its jails in place.
-//! * `-d`, `--dp` and `-t` are refused with a pointer to `fail2zig check`; `-c`, `-p`, `-x`,
-//!   `-b`, `-f`, `--async`, `--pname`, `--loglevel`, `--logtarget`, `--syslogsocket` are
-//!   accepted and ignored (no configuration is read; the socket is `-s` or
-//!   `/run/fail2zig/fail2zig.sock`).
+//! * `-d`, `--dp` and `-t` are refused with a pointer to `fail2zig check`; `-p`, `-x`, `-b`,
+//!   `-f`, `--async`, `--pname`, `--loglevel`, `--logtarget`, `--syslogsocket` are accepted
+//!   and ignored. The socket is `-s`, else `global.socket` of the native configuration (`-c
+//!   FILE`, or /etc/fail2zig/fail2zig.toml), else /run/fail2zig/fail2zig.sock; a fail2ban
+//!   directory given with `-c` does not change it (fail2zig does not use fail2ban's socket).
 //! * every command waits at most `--timeout` (default 30 s) for the answer; fail2ban waits
 //!   forever outside `start`.
 //! * `-vv` and more keep the default log line format.
@@ -32,6 +33,7 @@ use std::time::Duration;
 use clap::Parser;
 
 use crate::cli::client::ClientArgs;
+use crate::config::{Config, ConfigSource};
 use crate::ipc::{self, Connection, IpcError, Response, Value};
 
 pub mod render;
@@ -119,10 +121,7 @@ impl<'a> Client<'a> {
         err: &'a mut dyn Write,
     ) -> Client<'a> {
         Client {
-            socket: args
-                .socket
-                .clone()
-                .unwrap_or_else(|| PathBuf::from(ipc::DEFAULT_SOCKET)),
+            socket: PathBuf::from(ipc::DEFAULT_SOCKET),
             timeout: DEFAULT_TIMEOUT,
             verbose: 1 + i32::from(args.verbose) - i32::from(args.quiet),
             json: args.json,
@@ -165,6 +164,31 @@ impl<'a> Client<'a> {
             self.output(&j.to_string());
         }
         false
+    }
+
+    /// The socket when `-s` is not given: the native configuration's `global.socket` (the file
+    /// of `-c`, else /etc/fail2zig/fail2zig.toml when present), else the default. A fail2ban
+    /// configuration directory has no say: fail2zig's daemon does not use fail2ban's socket.
+    fn configured_socket(&mut self, conf: Option<&Path>) -> PathBuf {
+        let default = PathBuf::from(ipc::DEFAULT_SOCKET);
+        let ConfigSource::File(path) = ConfigSource::discover(conf) else {
+            return default;
+        };
+        let parsed = std::fs::read_to_string(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|text| Config::parse(&text, &path).map_err(|e| error_chain(&e)));
+        match parsed {
+            Ok(c) => c.global.socket.unwrap_or(default),
+            Err(e) => {
+                let msg = format!(
+                    "cannot read the socket path from {}: {e}; using {}",
+                    path.display(),
+                    default.display()
+                );
+                self.log(Level::Warning, &msg);
+                default
+            }
+        }
     }
 
     /// fail2ban's failure while reading its options: the reason on stdout, a bare line on
@@ -210,6 +234,10 @@ impl<'a> Client<'a> {
                 "fail2zig-client does not read the configuration: use `fail2zig check -c PATH`",
             );
         }
+        self.socket = match &args.socket {
+            Some(s) => s.clone(),
+            None => self.configured_socket(args.conf.as_deref()),
+        };
         self.log(
             Level::Info,
             &format!("Using socket file {}", self.socket.display()),
@@ -395,6 +423,18 @@ impl<'a> Client<'a> {
         };
         self.fail(&msg);
     }
+}
+
+/// An error and its sources, `: `-separated.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
 }
 
 /// The `--json` form of an answer: the value, or `{"error": message, "kind": kind}`.

@@ -165,9 +165,10 @@ pub struct JailOptions {
     #[serde(
         default,
         rename = "bantime.factor",
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        with = "string_or_int"
     )]
-    pub bantime_factor: Option<f64>,
+    pub bantime_factor: Option<String>,
     #[serde(
         default,
         rename = "bantime.formula",
@@ -249,7 +250,8 @@ pub enum Family {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Increment {
     pub enabled: bool,
-    pub factor: f64,
+    /// An arithmetic expression (fail2ban evaluates it as Python); "1" by default.
+    pub factor: String,
     pub formula: Option<String>,
     pub multipliers: Vec<u64>,
     pub maxtime: Option<TimeSpan>,
@@ -550,7 +552,7 @@ impl Config {
         };
         let increment = Increment {
             enabled: pick!(bantime_increment).unwrap_or(false),
-            factor: pick!(bantime_factor).unwrap_or(1.0),
+            factor: pick!(bantime_factor).unwrap_or_else(|| "1".into()),
             formula: pick!(bantime_formula),
             multipliers,
             maxtime: pick!(bantime_maxtime),
@@ -732,7 +734,7 @@ mod one_or_many {
     }
 }
 
-/// A string, or an integer written as one (`port = 22`).
+/// A string, or a number written as one (`port = 22`, `"bantime.factor" = 1.5`).
 mod string_or_int {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -741,6 +743,7 @@ mod string_or_int {
     enum StringOrInt {
         S(String),
         I(i64),
+        F(f64),
     }
 
     pub fn serialize<S: Serializer>(v: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
@@ -751,6 +754,7 @@ mod string_or_int {
         Ok(Some(match StringOrInt::deserialize(d)? {
             StringOrInt::S(s) => s,
             StringOrInt::I(i) => i.to_string(),
+            StringOrInt::F(f) => f.to_string(),
         }))
     }
 }

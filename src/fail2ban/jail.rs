@@ -203,7 +203,7 @@ fn converted(value: &str, ty: OptType) -> Option<String> {
 ///
 /// `cfg` is modified: the filter's options are merged into the jail section as `known/<opt>`.
 pub fn read_jail(cfg: &mut Merged, base: &Path, name: &str) -> Result<RawJail, JailReadError> {
-    // Pass 1.
+    // Pass 1: what is needed to read the filter.
     let enabled = get(cfg, name, "enabled")?.is_some_and(|o| as_bool(&o.value));
     let backend = get(cfg, name, "backend")?.map_or_else(|| "auto".to_string(), |o| o.value);
     let filter_spec = get(cfg, name, "filter")?
@@ -216,76 +216,30 @@ pub fn read_jail(cfg: &mut Merged, base: &Path, name: &str) -> Result<RawJail, J
     );
     pass1.insert("backend".to_string(), backend.clone());
     pass1.insert("filter".to_string(), filter_spec.clone());
+    let filter = if filter_spec.is_empty() {
+        None
+    } else {
+        Some(open_filter(
+            cfg,
+            base,
+            name,
+            &filter_spec,
+            &backend,
+            &pass1,
+        )?)
+    };
 
-    let mut filter = None;
-    let mut filter_name = None;
-    if !filter_spec.is_empty() {
-        let (fname, fopts) =
-            extract_options(&filter_spec).map_err(|e| skip_or_fatal(e, "filter"))?;
-        let mut reader = DefinitionReader::read(base, "filter.d", &fname, fopts, FILTER_OPTS)
-            .map_err(|e| skip_or_fatal(e, &format!("filter {fname:?}")))?;
-        if reader.init_opts.get("logtype").is_none_or(|v| v.is_empty())
-            && !reader
-                .cfg
-                .options("Definition", false)
-                .iter()
-                .any(|o| o == "logtype")
-        {
-            let logtype = if backend.starts_with("systemd") {
-                "journal"
-            } else {
-                "file"
-            };
-            reader.init_opts.insert("logtype".into(), logtype.into());
-        }
-        reader.get_options(&pass1, true)?;
-        let combined = reader.get_combined(&[])?;
-        let mut known = OrderedMap::new();
-        for (k, v) in combined.iter() {
-            known.insert(k.to_string(), passed(v));
-        }
-        cfg.merge_section(name, &known, "known/");
-        filter = Some(reader);
-        filter_name = Some(fname);
-    }
-
-    // Pass 2.
-    let mut options = OrderedMap::new();
-    let mut vars = OrderedMap::new();
-    for &(opt, ty) in JAIL_OPTS {
-        let value = match get(cfg, name, opt)? {
-            Some(v) => v,
-            None => match opt {
-                "enabled" => RawOption {
-                    value: "false".into(),
-                    origin: Origin::Passed,
-                },
-                "backend" => RawOption {
-                    value: "auto".into(),
-                    origin: Origin::Passed,
-                },
-                "filter" | "action" => RawOption {
-                    value: String::new(),
-                    origin: Origin::Passed,
-                },
-                _ => continue,
-            },
-        };
-        if let Some(v) = converted(&value.value, ty) {
-            vars.insert(opt.to_string(), v);
-        }
-        options.insert(opt.to_string(), value);
-    }
-
-    let filter = match filter {
-        Some(mut reader) => {
+    // Pass 2: every option, now able to use `known/...`.
+    let (options, vars) = read_options(cfg, name)?;
+    let (filter_name, filter) = match filter {
+        Some((fname, mut reader)) => {
             reader.get_options(&vars, false)?;
             let combined = reader.get_combined(&[])?;
             let mut resolved = filter_from_combined(&reader.file, &combined)?;
             apply_jail_overrides(&mut resolved, &options, name)?;
-            Some(resolved)
+            (Some(fname), Some(resolved))
         }
-        None => None,
+        None => (None, None),
     };
 
     let action_value = options
@@ -295,10 +249,9 @@ pub fn read_jail(cfg: &mut Merged, base: &Path, name: &str) -> Result<RawJail, J
     let mut actions = Vec::new();
     for spec in split_with_options(&action_value)? {
         let spec = spec.trim();
-        if spec.is_empty() {
-            continue;
+        if !spec.is_empty() {
+            actions.push(read_action(base, name, spec, &vars)?);
         }
-        actions.push(read_action(base, name, spec, &vars)?);
     }
     Ok(RawJail {
         name: name.to_string(),
@@ -308,6 +261,74 @@ pub fn read_jail(cfg: &mut Merged, base: &Path, name: &str) -> Result<RawJail, J
         filter,
         actions,
     })
+}
+
+/// Read the jail's filter with the pass-1 options and merge its combined options into the jail
+/// section as `known/<opt>`.
+fn open_filter(
+    cfg: &mut Merged,
+    base: &Path,
+    jail: &str,
+    spec: &str,
+    backend: &str,
+    pass1: &OrderedMap<String>,
+) -> Result<(String, DefinitionReader), JailReadError> {
+    let (fname, fopts) = extract_options(spec).map_err(|e| skip_or_fatal(e, "filter"))?;
+    let mut reader = DefinitionReader::read(base, "filter.d", &fname, fopts, FILTER_OPTS)
+        .map_err(|e| skip_or_fatal(e, &format!("filter {fname:?}")))?;
+    let defines_logtype = reader
+        .cfg
+        .options("Definition", false)
+        .iter()
+        .any(|o| o == "logtype");
+    if reader.init_opts.get("logtype").is_none_or(|v| v.is_empty()) && !defines_logtype {
+        let logtype = if backend.starts_with("systemd") {
+            "journal"
+        } else {
+            "file"
+        };
+        reader.init_opts.insert("logtype".into(), logtype.into());
+    }
+    reader.get_options(pass1, true)?;
+    let combined = reader.get_combined(&[])?;
+    let mut known = OrderedMap::new();
+    for (k, v) in combined.iter() {
+        known.insert(k.to_string(), passed(v));
+    }
+    cfg.merge_section(jail, &known, "known/");
+    Ok((fname, reader))
+}
+
+/// Pass 2: every [`JAIL_OPTS`] option that is set (`enabled`, `backend`, `filter`, `action`
+/// with fail2ban's defaults), and the converted values fail2ban passes on as variables.
+fn read_options(
+    cfg: &Merged,
+    name: &str,
+) -> Result<(OrderedMap<RawOption>, OrderedMap<String>), Fail2banError> {
+    let mut options = OrderedMap::new();
+    let mut vars = OrderedMap::new();
+    for &(opt, ty) in JAIL_OPTS {
+        let value = match get(cfg, name, opt)? {
+            Some(v) => v,
+            None => {
+                let default = match opt {
+                    "enabled" => "false",
+                    "backend" => "auto",
+                    "filter" | "action" => "",
+                    _ => continue,
+                };
+                RawOption {
+                    value: default.to_string(),
+                    origin: Origin::Passed,
+                }
+            }
+        };
+        if let Some(v) = converted(&value.value, ty) {
+            vars.insert(opt.to_string(), v);
+        }
+        options.insert(opt.to_string(), value);
+    }
+    Ok((options, vars))
 }
 
 /// Jail-level `failregex`, `prefregex`, ... replace the filter's (`FilterReader._fillStream` on

@@ -195,3 +195,23 @@ pub fn read_filter_with(
 ) -> Result<FilterDef, Fail2banError> {
     Ok(reader::resolve_filter(confdir, name, &ordered(options), &OrderedMap::new())?.def)
 }
+
+/// Same as [`read_filter_with`], but an `[INCLUDES]` file that does not exist is looked up by
+/// file name in `include_fallback` (e.g. `/etc/fail2ban/filter.d`). The sample harness needs this
+/// for the `zzz-*` test filters, whose `before = ../../../../../../../config/filter.d/common.conf`
+/// points nowhere in Debian's installed layout (fail2ban-filter.md §1.1).
+pub fn read_filter_with_fallback(
+    confdir: &Path,
+    name: &str,
+    options: &BTreeMap<String, String>,
+    include_fallback: &Path,
+) -> Result<FilterDef, Fail2banError> {
+    Ok(reader::resolve_filter_with_fallback(
+        confdir,
+        name,
+        &ordered(options),
+        &OrderedMap::new(),
+        Some(include_fallback),
+    )?
+    .def)
+}

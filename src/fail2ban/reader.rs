@@ -13,8 +13,8 @@
 //! `[Init]`, which beats `[Definition]`; `known/<k>` keeps the file's `[Init]` value; a passed
 //! option is not read from `[Definition]`; conditional keys `name?cond` keep `<name>`
 //! unsubstituted; tags not found anywhere stay for the filter engine or the action runtime.
-//! Differences: a definition file without `[Definition]` is an error (fail2ban logs one and
-//! yields an empty definition); a `maxlines` that is not an integer is an error (fail2ban warns
+//! Differences: a filter file without `[Definition]` is an error (fail2ban logs one and
+//! yields an empty filter); a `maxlines` that is not an integer is an error (fail2ban warns
 //! and drops it); `maxlines` below 1 becomes 1, as fail2ban's server does.
 
 use std::collections::{HashMap, HashSet};
@@ -81,9 +81,24 @@ impl DefinitionReader {
         init_opts: OrderedMap<String>,
         config_opts: &'static [&'static str],
     ) -> Result<Self, Fail2banError> {
+        Self::read_with_fallback(base, kind, name, init_opts, config_opts, None)
+    }
+
+    /// Like [`DefinitionReader::read`], with missing includes looked up in `fallback`
+    /// ([`Merged::read_with_fallback`]).
+    pub fn read_with_fallback(
+        base: &Path,
+        kind: &str,
+        name: &str,
+        init_opts: OrderedMap<String>,
+        config_opts: &'static [&'static str],
+        fallback: Option<&Path>,
+    ) -> Result<Self, Fail2banError> {
         let file = format!("{kind}/{name}");
-        let cfg = Merged::read(base, &file)?;
-        if !cfg.has_section("Definition") {
+        let cfg = Merged::read_with_fallback(base, &file, fallback)?;
+        // A filter without [Definition] can never match; an action without one does nothing
+        // (fail2ban logs an error and runs it as a no-op), which the importer reports.
+        if kind == "filter.d" && !cfg.has_section("Definition") {
             return Err(Fail2banError::NoDefinition {
                 name: file,
                 files: cfg.files.clone(),
@@ -247,7 +262,25 @@ pub fn resolve_filter(
     init: &OrderedMap<String>,
     jail_vars: &OrderedMap<String>,
 ) -> Result<ResolvedFilter, Fail2banError> {
-    let mut r = DefinitionReader::read(confdir, "filter.d", name, init.clone(), FILTER_OPTS)?;
+    resolve_filter_with_fallback(confdir, name, init, jail_vars, None)
+}
+
+/// [`resolve_filter`] with missing includes looked up in `fallback`.
+pub fn resolve_filter_with_fallback(
+    confdir: &Path,
+    name: &str,
+    init: &OrderedMap<String>,
+    jail_vars: &OrderedMap<String>,
+    fallback: Option<&Path>,
+) -> Result<ResolvedFilter, Fail2banError> {
+    let mut r = DefinitionReader::read_with_fallback(
+        confdir,
+        "filter.d",
+        name,
+        init.clone(),
+        FILTER_OPTS,
+        fallback,
+    )?;
     r.get_options(jail_vars, false)?;
     let combined = r.get_combined(&[])?;
     filter_from_combined(&r.file, &combined)

@@ -1,7 +1,7 @@
 //! firewall: the `Backend` trait the daemon bans through, and its implementations.
 //!
 //! `netlink.rs` is only the socket and the framing; `nft_wire.rs` builds and parses the
-//! nf_tables messages; `nftables.rs` is the backend that says what they mean (`NftablesBackend`,
+//! nf_tables messages; `nft_ruleset.rs` lays out the scaffold of the jails; `nftables.rs` is the backend that says what they mean (`NftablesBackend`,
 //! and `probe_nftables`, the start-up diagnostic for a kernel without nf_tables or a process
 //! without CAP_NET_ADMIN); `uapi.rs` holds the kernel constants; `log.rs` records decisions
 //! without touching the kernel (chosen only explicitly). The daemon never execs: no `nft`
@@ -12,6 +12,7 @@ use std::time::Duration;
 
 mod log;
 pub mod netlink;
+pub mod nft_ruleset;
 pub mod nft_wire;
 pub mod nftables;
 pub mod uapi;

@@ -571,3 +571,47 @@ pub fn parse_set(payload: &[u8]) -> Result<SetInfo, NetlinkError> {
     }
     Ok(info)
 }
+
+/// Splits items into runs that fit one elements nest; yields (items, encoded bytes).
+pub fn chunks<T>(items: &[T], size: impl Fn(&T) -> usize) -> impl Iterator<Item = (&[T], usize)> {
+    let mut rest = items;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let mut bytes = 0;
+        let mut n = 0;
+        while n < rest.len() && bytes + size(&rest[n]) <= ELEMENTS_NEST_CAPACITY {
+            bytes += size(&rest[n]);
+            n += 1;
+        }
+        let n = n.max(1);
+        let (head, tail) = rest.split_at(n);
+        rest = tail;
+        Some((head, bytes))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunking_respects_the_nest_limit() {
+        let keys = vec![[1u8, 2, 3, 4]; 5000];
+        let elems: Vec<Element<'_>> = keys
+            .iter()
+            .map(|k| Element {
+                key: k,
+                timeout_ms: Some(1),
+                expiration_ms: None,
+            })
+            .collect();
+        let c: Vec<_> = chunks(&elems, Element::encoded_len).collect();
+        assert_eq!(
+            c.iter().map(|c| c.0.len()).collect::<Vec<_>>(),
+            vec![2340, 2340, 320]
+        );
+        assert!(c.iter().all(|c| c.1 <= ELEMENTS_NEST_CAPACITY));
+    }
+}

@@ -41,7 +41,9 @@ use std::time::Duration;
 use rustix::io::Errno;
 
 use super::netlink::{Batch, KernelError, NetlinkError, NetlinkSocket};
-use super::nft_wire::{self, AddrFamily, Element, PortMatch, RuleSpec, SetRef};
+use super::nft_ruleset::{EnsureStep, add_jail_rules, build_ensure, protocols, validate_jail};
+pub use super::nft_ruleset::{ensure_batch_bytes, set_name};
+use super::nft_wire::{self, AddrFamily, Element, SetRef, chunks};
 use super::uapi::*;
 use super::{Backend, BanEntry, FirewallError, JailRules, KernelBan};
 
@@ -161,8 +163,20 @@ fn classify(step: String, source: NetlinkError) -> NftError {
 /// generation (GETGEN), which needs CAP_NET_ADMIN. Returns the generation id. The daemon calls
 /// this at start and exits with the error's message unless the configuration chose `log`.
 pub fn probe() -> Result<u32, NftError> {
-    let mut sock = NetlinkSocket::open_netfilter().map_err(NftError::Unavailable)?;
+    let mut sock = open_socket()?;
     probe_socket(&mut sock)
+}
+
+/// Opens the socket; says which of "no nfnetlink", "not allowed" or something else it was.
+fn open_socket() -> Result<NetlinkSocket, NftError> {
+    NetlinkSocket::open_netfilter().map_err(|e| match &e {
+        NetlinkError::Open(Errno::PROTONOSUPPORT | Errno::AFNOSUPPORT) => NftError::Unavailable(e),
+        NetlinkError::Open(Errno::ACCESS | Errno::PERM) => NftError::PermissionDenied(e),
+        _ => NftError::Netlink {
+            step: "opening the netlink socket".into(),
+            source: e,
+        },
+    })
 }
 
 fn probe_socket(sock: &mut NetlinkSocket) -> Result<u32, NftError> {
@@ -193,81 +207,6 @@ fn probe_socket(sock: &mut NetlinkSocket) -> Result<u32, NftError> {
     }
 }
 
-/// The name of a jail's set for one family.
-pub fn set_name(jail: &str, family: AddrFamily) -> String {
-    format!("{jail}_{}", family.suffix())
-}
-
-fn validate_jail(jail: &str) -> Result<(), NftError> {
-    let bad = |reason| NftError::BadJailName {
-        jail: jail.to_string(),
-        reason,
-    };
-    if jail.is_empty() {
-        return Err(bad("it is empty"));
-    }
-    if jail.len() > 250 {
-        return Err(bad("it is longer than 250 bytes"));
-    }
-    if jail.bytes().any(|c| c == 0 || c.is_ascii_control()) {
-        return Err(bad("it contains a control character"));
-    }
-    Ok(())
-}
-
-fn l4proto(jail: &str, name: &str) -> Result<u8, NftError> {
-    Ok(match name.to_ascii_lowercase().as_str() {
-        "tcp" => 6,
-        "udp" => 17,
-        "dccp" => 33,
-        "sctp" => 132,
-        "udplite" => 136,
-        _ => {
-            return Err(NftError::UnknownProtocol {
-                jail: jail.to_string(),
-                protocol: name.to_string(),
-            });
-        }
-    })
-}
-
-/// The ports a jail's rules match, expanded from its ranges; `None` = all ports.
-fn port_list(rules: &JailRules) -> Option<Vec<u16>> {
-    let ports: BTreeSet<u16> = rules
-        .ports
-        .iter()
-        .flat_map(|&(lo, hi)| lo.min(hi)..=hi.max(lo))
-        .collect();
-    if ports.is_empty() || ports.len() == 65536 {
-        return None;
-    }
-    Some(ports.into_iter().collect())
-}
-
-/// The protocols of a jail's port rules (fail2ban's default is tcp).
-fn protocols(rules: &JailRules) -> Result<Vec<u8>, NftError> {
-    if rules.protocols.is_empty() {
-        return Ok(vec![6]);
-    }
-    let mut v = Vec::new();
-    for p in &rules.protocols {
-        let n = l4proto(&rules.jail, p)?;
-        if !v.contains(&n) {
-            v.push(n);
-        }
-    }
-    Ok(v)
-}
-
-/// What a message of the start-up batch was for, to explain a refusal.
-#[derive(Debug, Clone)]
-enum EnsureStep {
-    Table,
-    Set(String),
-    Chain,
-    Other,
-}
-
 /// The nftables backend over one netlink socket.
 #[derive(Debug)]
 pub struct NftablesBackend {
@@ -277,19 +216,29 @@ pub struct NftablesBackend {
     jails: BTreeMap<String, JailRules>,
     /// False once the kernel refused a DESTROY* message (older than 6.3).
     destroy_supported: bool,
+    /// Ban = DESTROYSETELEM + NEWSETELEM in one batch, so that a re-ban sets the new timeout
+    /// on kernels 6.3 to 6.11, where re-adding an element keeps its old expiry.
+    refresh_by_destroy: bool,
 }
 
 impl NftablesBackend {
     /// Opens the netlink socket and probes nf_tables (see `probe`).
     pub fn open(cfg: NftConfig) -> Result<Self, NftError> {
-        let mut sock = NetlinkSocket::open_netfilter().map_err(NftError::Unavailable)?;
+        let mut sock = open_socket()?;
         probe_socket(&mut sock)?;
         Ok(Self {
             sock,
             cfg,
             jails: BTreeMap::new(),
             destroy_supported: true,
+            refresh_by_destroy: needs_refresh_by_destroy(&rustix::system::uname()),
         })
+    }
+
+    /// Forces (or stops) the 6.3–6.11 re-ban method on any kernel; for tests and for kernels
+    /// whose version string does not tell.
+    pub fn set_refresh_by_destroy(&mut self, on: bool) {
+        self.refresh_by_destroy = on;
     }
 
     pub fn config(&self) -> &NftConfig {
@@ -405,7 +354,10 @@ impl NftablesBackend {
         }
     }
 
-    /// Adds (or refreshes) bans in one jail; see `ban_batches` for how they are split.
+    /// Adds bans in one jail: one batch, split into NEWSETELEM messages of at most 64 KiB of
+    /// elements (2340 IPv4 with timeout); past the socket's batch limit (8 MiB, about 290,000
+    /// IPv4 bans) into several batches, each atomic. Re-banning a banned address sets its new
+    /// timeout on Linux 6.12+; older kernels keep the old expiry (unban first there).
     pub fn add_bans(&mut self, jail: &str, bans: &[BanEntry]) -> Result<(), NftError> {
         self.retry_after_ensure(jail, |b| b.add_bans_once(jail, bans))
     }
@@ -433,7 +385,13 @@ impl NftablesBackend {
                 })
                 .collect();
             for chunk in chunks(&elems, Element::encoded_len) {
-                self.flush_if_full(&mut batch, chunk.1, &format!("banning in jail {jail}"))?;
+                // A destroy of the same keys costs at most half again the elements' bytes.
+                let bytes = chunk.1 + if self.refresh_by_destroy { chunk.1 } else { 0 };
+                self.flush_if_full(&mut batch, bytes, &format!("banning in jail {jail}"))?;
+                if self.refresh_by_destroy {
+                    let keys: Vec<&[u8]> = chunk.0.iter().map(|e| e.key).collect();
+                    nft_wire::del_elements(&mut batch, &table, &set, &keys, true)?;
+                }
                 let set = SetRef {
                     name: &set,
                     id: None,
@@ -668,6 +626,18 @@ impl From<NetlinkError> for NftError {
     }
 }
 
+/// Kernels 6.3 to 6.11 have DESTROYSETELEM but keep an element's old expiry on re-add
+/// (6.12 refreshes it; before 6.3 there is no way without knowing the element is there).
+fn needs_refresh_by_destroy(u: &rustix::system::Uname) -> bool {
+    kernel_version(&u.release().to_string_lossy()).is_some_and(|v| ((6, 3)..(6, 12)).contains(&v))
+}
+
+/// `major.minor` of a kernel release string like `6.8.0-45-generic`.
+fn kernel_version(release: &str) -> Option<(u32, u32)> {
+    let mut it = release.split(|c: char| !c.is_ascii_digit());
+    Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
+}
+
 /// True when the kernel did not know a message type (DESTROY* before 6.3).
 fn is_unknown_msg(e: &NftError) -> bool {
     let src = match e {
@@ -682,26 +652,6 @@ fn is_unknown_msg_nl(e: &NetlinkError) -> bool {
         e.kernel_errno(),
         Some(Errno::INVAL) | Some(Errno::OPNOTSUPP)
     )
-}
-
-/// Splits items into runs that fit one elements nest; yields (items, encoded bytes).
-fn chunks<T>(items: &[T], size: impl Fn(&T) -> usize) -> impl Iterator<Item = (&[T], usize)> {
-    let mut rest = items;
-    std::iter::from_fn(move || {
-        if rest.is_empty() {
-            return None;
-        }
-        let mut bytes = 0;
-        let mut n = 0;
-        while n < rest.len() && bytes + size(&rest[n]) <= nft_wire::ELEMENTS_NEST_CAPACITY {
-            bytes += size(&rest[n]);
-            n += 1;
-        }
-        let n = n.max(1);
-        let (head, tail) = rest.split_at(n);
-        rest = tail;
-        Some((head, bytes))
-    })
 }
 
 /// Kernel timeout for a remaining ban time: at least 1 ms (0 would mean permanent), and
@@ -728,127 +678,6 @@ fn ip_of(key: &[u8]) -> Option<IpAddr> {
             .map(|k| IpAddr::V6(Ipv6Addr::from(k))),
         _ => None,
     }
-}
-
-/// Builds the idempotent start-up batch (spec 7.2) for `jails`, with `first_seq` on
-/// BATCH_BEGIN; returns it with what each data message is for.
-fn build_ensure(
-    cfg: &NftConfig,
-    first_seq: u32,
-    jails: &[JailRules],
-) -> Result<(Batch, Vec<EnsureStep>), NftError> {
-    let mut b = Batch::new(first_seq, NFNL_SUBSYS_NFTABLES)?;
-    let mut steps = vec![EnsureStep::Table];
-    nft_wire::new_table(&mut b, &cfg.table)?;
-    for (i, j) in jails.iter().enumerate() {
-        for (k, fam) in AddrFamily::ALL.into_iter().enumerate() {
-            let name = set_name(&j.jail, fam);
-            let id = set_id(i, k);
-            nft_wire::new_addr_set(
-                &mut b,
-                &cfg.table,
-                fam,
-                SetRef {
-                    name: &name,
-                    id: Some(id),
-                },
-            )?;
-            steps.push(EnsureStep::Set(name));
-        }
-    }
-    nft_wire::new_input_chain(&mut b, &cfg.table, &cfg.chain, cfg.priority)?;
-    steps.push(EnsureStep::Chain);
-    nft_wire::flush_chain(&mut b, &cfg.table, &cfg.chain)?;
-    let mut anon = 0u32;
-    for (i, j) in jails.iter().enumerate() {
-        let ids = [set_id(i, 0), set_id(i, 1)];
-        add_jail_rules(&mut b, cfg, j, &mut anon, Some(ids))?;
-    }
-    let n = b.ops().len();
-    steps.resize(n, EnsureStep::Other);
-    Ok((b, steps))
-}
-
-/// Batch-local id of jail `i`'s set for family index `k` (1, 2 for the first jail, ...).
-fn set_id(i: usize, k: usize) -> u32 {
-    u32::try_from(i * 2 + k + 1).unwrap_or(u32::MAX)
-}
-
-/// Appends a jail's rules (and their anonymous port sets) to the chain. `ids` = the batch-local
-/// ids of the address sets when they are created in the same batch. `anon` counts the
-/// anonymous sets of the batch (their ids are numbered from 0x1000_0001, apart from the others).
-fn add_jail_rules(
-    b: &mut Batch,
-    cfg: &NftConfig,
-    j: &JailRules,
-    anon: &mut u32,
-    ids: Option<[u32; 2]>,
-) -> Result<(), NftError> {
-    let ports = port_list(j);
-    let protos = if ports.is_some() {
-        protocols(j)?
-    } else {
-        Vec::new()
-    };
-    for (k, fam) in AddrFamily::ALL.into_iter().enumerate() {
-        let name = set_name(&j.jail, fam);
-        let set = SetRef {
-            name: &name,
-            id: ids.map(|i| i[k]),
-        };
-        let Some(ports) = &ports else {
-            let rule = RuleSpec {
-                family: fam,
-                set,
-                ports: None,
-                verdict: j.blocktype,
-            };
-            nft_wire::new_rule(b, &cfg.table, &cfg.chain, &rule)?;
-            continue;
-        };
-        for &proto in &protos {
-            *anon += 1;
-            let pid = 0x1000_0000 + *anon;
-            add_port_set(b, &cfg.table, pid, ports)?;
-            let pm = PortMatch {
-                l4proto: proto,
-                ports: SetRef {
-                    name: nft_wire::ANON_SET_NAME,
-                    id: Some(pid),
-                },
-            };
-            let rule = RuleSpec {
-                family: fam,
-                set,
-                ports: Some(pm),
-                verdict: j.blocktype,
-            };
-            nft_wire::new_rule(b, &cfg.table, &cfg.chain, &rule)?;
-        }
-    }
-    Ok(())
-}
-
-fn add_port_set(b: &mut Batch, table: &str, id: u32, ports: &[u16]) -> Result<(), NftError> {
-    let size = u32::try_from(ports.len()).unwrap_or(u32::MAX);
-    nft_wire::new_port_set(b, table, id, size)?;
-    let keys: Vec<[u8; 2]> = ports.iter().map(|p| p.to_be_bytes()).collect();
-    let elems: Vec<Element<'_>> = keys
-        .iter()
-        .map(|k| Element {
-            key: k,
-            timeout_ms: None,
-            expiration_ms: None,
-        })
-        .collect();
-    for (chunk, _) in chunks(&elems, Element::encoded_len) {
-        let set = SetRef {
-            name: nft_wire::ANON_SET_NAME,
-            id: Some(id),
-        };
-        nft_wire::new_elements(b, table, set, chunk)?;
-    }
-    Ok(())
 }
 
 impl Backend for NftablesBackend {
@@ -900,16 +729,6 @@ fn fw(operation: &'static str) -> impl FnOnce(NftError) -> FirewallError {
     }
 }
 
-/// The start-up batch's bytes for `jails`, BATCH_BEGIN at `first_seq` (golden tests).
-pub fn ensure_batch_bytes(
-    cfg: &NftConfig,
-    first_seq: u32,
-    jails: &[JailRules],
-) -> Result<Vec<u8>, NftError> {
-    let (mut b, _) = build_ensure(cfg, first_seq, jails)?;
-    Ok(b.finish()?.to_vec())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -923,39 +742,10 @@ mod tests {
     }
 
     #[test]
-    fn chunking_respects_the_nest_limit() {
-        let keys = vec![[1u8, 2, 3, 4]; 5000];
-        let elems: Vec<Element<'_>> = keys
-            .iter()
-            .map(|k| Element {
-                key: k,
-                timeout_ms: Some(1),
-                expiration_ms: None,
-            })
-            .collect();
-        let c: Vec<_> = chunks(&elems, Element::encoded_len).collect();
-        assert_eq!(
-            c.iter().map(|c| c.0.len()).collect::<Vec<_>>(),
-            vec![2340, 2340, 320]
-        );
-        assert!(c.iter().all(|c| c.1 <= nft_wire::ELEMENTS_NEST_CAPACITY));
-    }
-
-    #[test]
-    fn ports_expand_and_all_ports_is_none() {
-        let mut j = JailRules {
-            jail: "sshd".into(),
-            ports: vec![(22, 22), (2222, 2223)],
-            protocols: vec![],
-            blocktype: Default::default(),
-        };
-        assert_eq!(port_list(&j), Some(vec![22, 2222, 2223]));
-        j.ports = vec![(0, 65535)];
-        assert_eq!(port_list(&j), None);
-        j.protocols = vec!["icmp".into()];
-        assert!(matches!(
-            protocols(&j),
-            Err(NftError::UnknownProtocol { .. })
-        ));
+    fn kernel_versions() {
+        assert_eq!(kernel_version("6.8.0-45-generic"), Some((6, 8)));
+        assert_eq!(kernel_version("6.18.44-fc-v669"), Some((6, 18)));
+        assert_eq!(kernel_version("5.10"), Some((5, 10)));
+        assert_eq!(kernel_version("x"), None);
     }
 }

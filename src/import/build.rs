@@ -187,6 +187,19 @@ impl Builder {
                 }
             }
         }
+        if raw.enabled {
+            for p in &paths {
+                let found = glob::glob(p)
+                    .map(|g| g.filter_map(Result::ok).any(|f| f.exists()))
+                    .unwrap_or(false);
+                if !found {
+                    self.report.warnings.push(format!(
+                        "jail {}: no file matches logpath {p} now (fail2ban refuses to start without one; fail2zig follows it once it appears)",
+                        raw.name
+                    ));
+                }
+            }
+        }
         if paths.is_empty() {
             if raw.enabled {
                 disabled.push("no logpath".into());
@@ -260,17 +273,10 @@ impl Builder {
                 "bantime.increment" => o.bantime_increment = Some(as_bool(&v.value)),
                 "bantime.overalljails" => o.bantime_overalljails = Some(as_bool(&v.value)),
                 "bantime.formula" => o.bantime_formula = Some(v.value.clone()),
-                "bantime.factor" => match v.value.trim().parse::<f64>() {
-                    Ok(f) if f.is_finite() => o.bantime_factor = Some(f),
-                    _ => self.ignore(
-                        raw,
-                        key,
-                        &v.value,
-                        "only a plain number is supported (fail2ban evaluates a Python expression)"
-                            .into(),
-                        true,
-                    ),
-                },
+                "bantime.factor" => {
+                    // An arithmetic expression; the jail runtime evaluates (and validates) it.
+                    o.bantime_factor = Some(v.value.trim().to_string())
+                }
                 "bantime.multipliers" => {
                     if v.value.split_whitespace().all(|w| w.parse::<u64>().is_ok()) {
                         o.bantime_multipliers =

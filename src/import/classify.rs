@@ -207,6 +207,12 @@ pub fn classify(action: &RawAction) -> Decision {
         );
     }
     let Some(class) = stock_class(&action.file) else {
+        if action.props.iter().all(|(k, _)| !k.starts_with("action")) {
+            return reject(
+                ActionClass::Custom,
+                "custom action without commands (no [Definition]); it does nothing in fail2ban either",
+            );
+        }
         return reject(
             ActionClass::Custom,
             "custom action: it runs shell commands and fail2zig never runs a shell",
@@ -264,128 +270,156 @@ fn protocols(text: &str) -> Vec<String> {
 
 /// Map a stock firewall action to a native ban, or explain why it is custom.
 fn firewall(action: &RawAction) -> Decision {
-    let custom = |why: String| reject(ActionClass::Custom, why);
     if let Some((k, v)) = action
         .args
         .iter()
         .find(|(k, _)| !HARMLESS.contains(k) && !k.contains('?'))
     {
-        return custom(format!(
-            "parameter {k}={v:?} changes what the stock action does; fail2zig cannot map it"
-        ));
+        return reject(
+            ActionClass::Custom,
+            format!(
+                "parameter {k}={v:?} changes what the stock action does; fail2zig cannot map it"
+            ),
+        );
     }
     let p = &action.params;
     let file = action.file.as_str();
-    let mut notes = Vec::new();
-    let (port, protos, blocktype, family) = if file.starts_with("nftables") {
-        if prop(p, "chain_type") != "filter" || prop(p, "chain_hook") != "input" {
-            return custom(format!(
-                "nftables chain type {:?} hook {:?}: fail2zig only filters input",
-                prop(p, "chain_type"),
-                prop(p, "chain_hook")
+    let ban = if file.starts_with("nftables") {
+        nftables(p)
+    } else if file.starts_with("iptables") {
+        iptables(file, p)
+    } else if file == "route" {
+        route(p)
+    } else {
+        hostsdeny(p)
+    };
+    match ban {
+        Ok(b) if b.protocols.is_empty() => reject(ActionClass::Custom, "no protocol"),
+        Ok(b) => Decision::Mapped(b),
+        Err(why) => reject(ActionClass::Custom, why),
+    }
+}
+
+/// `nftables`, `nftables-multiport`, `nftables-allports` (fail2ban-runtime.md §2.5).
+fn nftables(p: &OrderedMap<String>) -> Result<FirewallBan, String> {
+    if prop(p, "chain_type") != "filter" || prop(p, "chain_hook") != "input" {
+        return Err(format!(
+            "nftables chain type {:?} hook {:?}: fail2zig only filters input",
+            prop(p, "chain_type"),
+            prop(p, "chain_hook")
+        ));
+    }
+    let family = match prop(p, "table_family") {
+        "inet" => "any",
+        "ip" => "ipv4",
+        "ip6" => "ipv6",
+        other => return Err(format!("nftables table family {other:?}")),
+    };
+    let (port, protocols) = match prop(p, "type") {
+        "multiport" => (
+            Some(prop(p, "port").to_string()),
+            protocols(prop(p, "protocol")),
+        ),
+        "allports" => (None, protocols(prop(p, "protocol"))),
+        "custom" if prop(p, "rule_match-custom").is_empty() => (None, vec!["all".to_string()]),
+        other => {
+            return Err(format!(
+                "nftables rule type {other:?} with match {:?}",
+                prop(p, "rule_match-custom")
             ));
         }
-        let family = match prop(p, "table_family") {
-            "inet" => "any",
-            "ip" => "ipv4",
-            "ip6" => "ipv6",
-            other => return custom(format!("nftables table family {other:?}")),
-        };
-        let (port, protos) = match prop(p, "type") {
-            "multiport" => (
+    };
+    let (blocktype, note) = nft_blocktype(prop(p, "blocktype"))
+        .ok_or_else(|| format!("nftables blocktype {:?}", prop(p, "blocktype")))?;
+    Ok(FirewallBan {
+        port,
+        protocols,
+        blocktype,
+        family,
+        notes: note.into_iter().collect(),
+    })
+}
+
+/// `iptables*` and `iptables-ipset*`.
+fn iptables(file: &str, p: &OrderedMap<String>) -> Result<FirewallBan, String> {
+    if prop(p, "chain") != "INPUT" {
+        return Err(format!(
+            "iptables chain {:?}: fail2zig only filters input",
+            prop(p, "chain")
+        ));
+    }
+    if !matches!(prop(p, "returntype"), "" | "RETURN") {
+        return Err(format!(
+            "iptables returntype {:?} blocks everyone else too",
+            prop(p, "returntype")
+        ));
+    }
+    let (port, protocols) = if file == "iptables-xt_recent-echo" {
+        (None, vec!["all".to_string()])
+    } else {
+        match prop(p, "type") {
+            "oneport" | "multiport" => (
                 Some(prop(p, "port").to_string()),
                 protocols(prop(p, "protocol")),
             ),
             "allports" => (None, protocols(prop(p, "protocol"))),
-            "custom" if prop(p, "rule_match-custom").is_empty() => (None, vec!["all".to_string()]),
-            other => {
-                return custom(format!(
-                    "nftables rule type {other:?} with match {:?}",
-                    prop(p, "rule_match-custom")
-                ));
-            }
-        };
-        let block = match nft_blocktype(prop(p, "blocktype")) {
-            Some((b, note)) => {
-                notes.extend(note);
-                b
-            }
-            None => return custom(format!("nftables blocktype {:?}", prop(p, "blocktype"))),
-        };
-        (port, protos, block, family)
-    } else if file.starts_with("iptables") {
-        if prop(p, "chain") != "INPUT" {
-            return custom(format!(
-                "iptables chain {:?}: fail2zig only filters input",
-                prop(p, "chain")
-            ));
+            other => return Err(format!("iptables rule type {other:?}")),
         }
-        if !matches!(prop(p, "returntype"), "" | "RETURN") {
-            return custom(format!(
-                "iptables returntype {:?} blocks everyone else too",
-                prop(p, "returntype")
-            ));
-        }
-        let family = if file == "iptables-ipset-proto4" {
+    };
+    let (blocktype, note) = ipt_blocktype(prop(p, "blocktype"))
+        .ok_or_else(|| format!("iptables blocktype {:?}", prop(p, "blocktype")))?;
+    let mut notes: Vec<String> = note.into_iter().collect();
+    if file == "iptables-multiport-log" {
+        notes.push("its LOG rule is not reproduced".to_string());
+    }
+    if file == "iptables-new" {
+        notes.push("bans all packets, not only new connections".to_string());
+    }
+    Ok(FirewallBan {
+        port,
+        protocols,
+        blocktype,
+        family: if file == "iptables-ipset-proto4" {
             "ipv4"
         } else {
             "any"
-        };
-        let (port, protos) = if file == "iptables-xt_recent-echo" {
-            (None, vec!["all".to_string()])
-        } else {
-            match prop(p, "type") {
-                "oneport" | "multiport" => (
-                    Some(prop(p, "port").to_string()),
-                    protocols(prop(p, "protocol")),
-                ),
-                "allports" => (None, protocols(prop(p, "protocol"))),
-                other => return custom(format!("iptables rule type {other:?}")),
-            }
-        };
-        let block = match ipt_blocktype(prop(p, "blocktype")) {
-            Some((b, note)) => {
-                notes.extend(note);
-                b
-            }
-            None => return custom(format!("iptables blocktype {:?}", prop(p, "blocktype"))),
-        };
-        if file == "iptables-multiport-log" {
-            notes.push("its LOG rule is not reproduced".to_string());
-        }
-        if file == "iptables-new" {
-            notes.push("bans all packets, not only new connections".to_string());
-        }
-        (port, protos, block, family)
-    } else if file == "route" {
-        let block = match prop(p, "blocktype") {
-            "unreachable" | "prohibit" => "reject",
-            "blackhole" => "drop",
-            other => return custom(format!("route type {other:?}")),
-        };
-        notes
-            .push("a route ban blocks every port; kept as a firewall ban on all ports".to_string());
-        (None, vec!["all".to_string()], block, "any")
-    } else {
-        // hostsdeny
-        if prop(p, "file") != "/etc/hosts.deny" {
-            return custom(format!("hosts.deny file {:?}", prop(p, "file")));
-        }
-        notes.push(format!(
+        },
+        notes,
+    })
+}
+
+/// `route`: `ip route add unreachable|prohibit|blackhole <ip>` blocks every port.
+fn route(p: &OrderedMap<String>) -> Result<FirewallBan, String> {
+    let blocktype = match prop(p, "blocktype") {
+        "unreachable" | "prohibit" => "reject",
+        "blackhole" => "drop",
+        other => return Err(format!("route type {other:?}")),
+    };
+    Ok(FirewallBan {
+        port: None,
+        protocols: vec!["all".to_string()],
+        blocktype,
+        family: "any",
+        notes: vec![
+            "a route ban blocks every port; kept as a firewall ban on all ports".to_string(),
+        ],
+    })
+}
+
+/// `hostsdeny`: TCP wrappers, kept as a reject of every TCP port.
+fn hostsdeny(p: &OrderedMap<String>) -> Result<FirewallBan, String> {
+    if prop(p, "file") != "/etc/hosts.deny" {
+        return Err(format!("hosts.deny file {:?}", prop(p, "file")));
+    }
+    Ok(FirewallBan {
+        port: None,
+        protocols: vec!["tcp".to_string()],
+        blocktype: "reject",
+        family: "any",
+        notes: vec![format!(
             "TCP wrappers denial for {:?}; kept as a reject of every TCP port",
             prop(p, "daemon_list")
-        ));
-        (None, vec!["tcp".to_string()], "reject", "any")
-    };
-    if protos.is_empty() {
-        return custom("no protocol".to_string());
-    }
-    Decision::Mapped(FirewallBan {
-        port,
-        protocols: protos,
-        blocktype,
-        family,
-        notes,
+        )],
     })
 }
 

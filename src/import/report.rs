@@ -82,6 +82,8 @@ pub struct Report {
     pub mapped: Vec<MappedAction>,
     pub rejected: Vec<RejectedAction>,
     pub ignored: Vec<IgnoredOption>,
+    /// Things worth knowing that change nothing in the output (missing log files, ...).
+    pub warnings: Vec<String>,
 }
 
 impl Report {
@@ -237,6 +239,12 @@ impl fmt::Display for Report {
                 "  {}: {} = {:?} {kind}: {}{off}",
                 i.scope, i.option, i.value, i.reason
             );
+        }
+        if !self.warnings.is_empty() {
+            let _ = writeln!(s, "warnings: {}", self.warnings.len());
+            for w in &self.warnings {
+                let _ = writeln!(s, "  {w}");
+            }
         }
         let _ = writeln!(s, "{}", self.summary());
         f.write_str(&s)

@@ -353,6 +353,8 @@ fn readable_option(name: &str) -> Option<JailOption> {
     })
 }
 
+/// `set ...`. Long on purpose: one arm per fail2ban option, in transmitter.py's order, each
+/// naming its words, its `Setting` and the option read back as the answer.
 fn set(ctl: &mut dyn Control, w: &Words<'_>) -> Res {
     let name = w.at(0)?;
     if let Some(opt) = server_option(name) {

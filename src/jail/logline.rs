@@ -10,7 +10,7 @@
 //! `YYYY-mm-dd HH:MM:SS,mmm`, and to its syslog form `name[pid]: LEVEL message`. Times inside
 //! messages use `time2str` (`YYYY-mm-dd HH:MM:SS`, local time, fraction dropped) and durations
 //! `seconds2str` (`1d 1h 15m`, with fail2ban's rounding). Local time comes from a [`LocalTime`]
-//! the daemon supplies (the zone database is not read here).
+//! the daemon supplies, normally `crate::date::TimeZone::local()`.
 
 use std::fmt::Write;
 
@@ -77,6 +77,13 @@ impl LocalTime for FixedOffset {
     }
 }
 
+/// The system's local zone (`TimeZone::local()`, from `TZ` or /etc/localtime) or any other.
+impl LocalTime for crate::date::TimeZone {
+    fn utc_offset(&self, epoch: i64) -> i32 {
+        self.offset_at(epoch).0
+    }
+}
+
 /// A line for a file/STDOUT/STDERR target:
 /// `2026-11-22 10:27:09,283 fail2ban.actions        [8564]: NOTICE  [sshd] Ban 192.0.2.10`.
 pub fn file_line(rec: &LogRecord, epoch: f64, pid: u32, tz: &dyn LocalTime) -> String {
@@ -101,6 +108,65 @@ pub fn syslog_line(rec: &LogRecord, pid: u32) -> String {
         rec.level.name(),
         rec.message
     )
+}
+
+/// fail2ban.filter's lines about followed files: `Added logfile: '<path>' (pos = <n>, hash =
+/// <sha1>)` and `Removed logfile: '<path>'` (INFO), `Log rotation detected for <path>` (MSG).
+pub fn watch_record(change: &crate::watch::FileChange) -> LogRecord {
+    use crate::watch::FileChange;
+    let (level, message) = match change {
+        FileChange::Added(p) => (
+            Level::Info,
+            format!(
+                "Added logfile: {} (pos = {}, hash = {})",
+                py_repr(&p.path.to_string_lossy()),
+                p.offset,
+                p.hash
+            ),
+        ),
+        FileChange::Removed(path) => (
+            Level::Info,
+            format!("Removed logfile: {}", py_repr(&path.to_string_lossy())),
+        ),
+        FileChange::Rotated(path) => (
+            Level::Msg,
+            format!("Log rotation detected for {}", path.display()),
+        ),
+    };
+    LogRecord {
+        logger: "fail2ban.filter",
+        level,
+        message,
+    }
+}
+
+/// Python's `repr()` of a string (quotes chosen as Python does; common escapes).
+pub fn py_repr(s: &str) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
 }
 
 /// fail2ban's `MyTime.time2str`: local `YYYY-mm-dd HH:MM:SS`, fraction dropped; times past

@@ -108,6 +108,9 @@ pub enum JailEvent {
     },
     /// Ban removed (expiry or manual): remove it from the firewall.
     Unban { ban: Ban },
+    /// A `WARNING [jail] <message>` line from fail2ban.filter (time policing, at most once a day
+    /// per kind).
+    Warning { message: String },
 }
 
 impl JailEvent {
@@ -206,6 +209,11 @@ impl JailEvent {
                 Level::Notice,
                 format!("[{jail}] Unban {}", ban.id),
             ),
+            Warning { message } => (
+                "fail2ban.filter",
+                Level::Warning,
+                format!("[{jail}] {message}"),
+            ),
         };
         LogRecord {
             logger,
@@ -249,6 +257,8 @@ pub struct Jail {
     ignore: IgnoreList,
     rng: u64,
     next_cleanup: f64,
+    next_old_warning: f64,
+    next_odd_warning: f64,
 }
 
 impl Jail {
@@ -261,7 +271,8 @@ impl Jail {
         settings.validate()?;
         let ignore = IgnoreList::new(&settings.ignoreip, settings.ignoreself, resolver)?;
         let s = &settings;
-        let window = FailWindow::new(s.findtime, s.maxretry, s.maxmatches, s.max_tracked);
+        let mut window = FailWindow::new(s.findtime, s.maxretry, s.maxmatches, s.max_tracked);
+        window.set_match_budget(s.max_match_bytes);
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0x9e37_79b9_7f4a_7c15, |d| d.as_nanos() as u64);
@@ -273,6 +284,8 @@ impl Jail {
             ignore,
             rng: seed | 1,
             next_cleanup: f64::NEG_INFINITY,
+            next_old_warning: f64::NEG_INFINITY,
+            next_odd_warning: f64::NEG_INFINITY,
         })
     }
 
@@ -296,6 +309,7 @@ impl Jail {
         let s = &settings;
         self.window
             .configure(s.findtime, s.maxretry, s.maxmatches, s.max_tracked);
+        self.window.set_match_budget(s.max_match_bytes);
         self.settings = settings;
         self.bans.reschedule(self.settings.bantime);
         Ok(())
@@ -306,14 +320,25 @@ impl Jail {
         self.rng = seed | 1;
     }
 
-    /// Counts one failure found by the filter at time `now`; returns what happened.
+    /// Counts one failure found by the filter; returns what happened. `in_operation` is the
+    /// log line's [`crate::watch::LogLine::in_operation`] (true for live sources).
+    ///
+    /// First the server's time policing (fail2ban's `processLine`, which the filter leaves to the
+    /// jail): while a file is caught up after start, failures older than `now - findtime` are
+    /// dropped; in operation, a time more than 60 s away from `now` is replaced by `now`; a time
+    /// in the future is clamped to `now`. Each kind warns at most once a day.
     pub fn on_failure(
         &mut self,
         f: &Failure,
+        in_operation: bool,
         now: f64,
         history: &mut BanHistory,
     ) -> Vec<JailEvent> {
         let mut events = Vec::new();
+        let line = f.lines.last().map_or("", String::as_str);
+        let Some(time) = self.police_time(f.time, in_operation, now, line, &mut events) else {
+            return events;
+        };
         let ip = f.ip.map(ignore::normalize);
         if let Some(by) = self.ignore.check(&f.id, ip) {
             events.push(JailEvent::Ignored {
@@ -322,14 +347,62 @@ impl Jail {
             });
             return events;
         }
-        // a failure time in the future is clamped to now
-        let time = if f.time > now { now } else { f.time };
+        let time = if time > now { now } else { time };
         events.push(JailEvent::Found {
             id: f.id.as_str().into(),
             time,
         });
         self.count(&f.id, ip, time, 1.0, &f.lines, now, history, &mut events);
         events
+    }
+
+    fn police_time(
+        &mut self,
+        time: f64,
+        in_operation: bool,
+        now: f64,
+        line: &str,
+        events: &mut Vec<JailEvent>,
+    ) -> Option<f64> {
+        let odd =
+            format!("Please check a jail for a timing issue. Line with odd timestamp: {line}");
+        if in_operation {
+            let delta = (time - now).trunc();
+            if delta.abs() <= 60.0 {
+                return Some(time);
+            }
+            if now >= self.next_odd_warning {
+                self.next_odd_warning = now + 86_400.0;
+                let kind = if (-3300.0..0.0).contains(&delta) {
+                    "latency"
+                } else {
+                    "timezone"
+                };
+                let side = if delta < 0.0 { "before" } else { "after" };
+                let message = format!(
+                    "Detected a log entry {} {side} the current time in operation mode. This looks like a \
+                     {kind} problem. Treating such entries as if they just happened.",
+                    seconds2str(delta.abs())
+                );
+                events.push(JailEvent::Warning { message });
+                events.push(JailEvent::Warning { message: odd });
+            }
+            return Some(now);
+        }
+        if time >= now - self.settings.findtime {
+            return Some(time);
+        }
+        if now >= self.next_old_warning {
+            self.next_old_warning = now + 86_400.0;
+            let message = format!(
+                "Ignoring all log entries older than {}s; these are probably messages generated while \
+                 fail2ban was not running.",
+                py_number(self.settings.findtime)
+            );
+            events.push(JailEvent::Warning { message });
+            events.push(JailEvent::Warning { message: odd });
+        }
+        None
     }
 
     /// `set <jail> attempt <id> [line...]`: one failure at `now` weighing the number of lines
@@ -419,7 +492,7 @@ impl Jail {
     ) {
         let mut ban = Ban::new(&t.id, ip, t.entry.last);
         ban.failures = t.entry.failures;
-        ban.matches = t.entry.matches;
+        ban.matches = t.entry.matches.to_vec();
         ban.ban_count = t.entry.ban_count;
         self.add_ban(ban, now, history, events);
     }
@@ -751,6 +824,15 @@ pub fn failure_weight(ban_count: u32, maxretry: u32) -> (f64, bool) {
     let raw = (1u64 << ban_count.min(20)) as f64 / 2.0 + 1.0;
     let max = f64::from(maxretry);
     if raw > max { (max, true) } else { (raw, false) }
+}
+
+/// A setting value as Python prints it (`600` for an int, `1.5` for a float).
+fn py_number(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        py_float(v)
+    }
 }
 
 /// xorshift64* in [0, 1).

@@ -46,6 +46,8 @@ pub struct JailSettings {
     pub ignoreself: bool,
     /// Bound on failure ids tracked at once (not a fail2ban option); see `FailWindow`.
     pub max_tracked: usize,
+    /// Bound on the bytes of matched lines the failure window keeps (not a fail2ban option).
+    pub max_match_bytes: usize,
 }
 
 impl Default for JailSettings {
@@ -61,6 +63,7 @@ impl Default for JailSettings {
             ignoreip: Vec::new(),
             ignoreself: true,
             max_tracked: DEFAULT_MAX_TRACKED,
+            max_match_bytes: super::window::DEFAULT_MATCH_BUDGET,
         }
     }
 }

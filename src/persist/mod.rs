@@ -76,11 +76,47 @@ pub struct PositionRecord {
     pub hash: String,
 }
 
+impl PositionRecord {
+    /// The record of one followed file of `jail`.
+    pub fn from_position(jail: &str, p: crate::watch::FilePosition) -> PositionRecord {
+        PositionRecord {
+            jail: jail.to_string(),
+            path: p.path,
+            inode: p.inode,
+            dev: p.dev,
+            offset: p.offset,
+            hash: p.hash,
+        }
+    }
+
+    /// Back to what `watch::LogWatcher::new` takes.
+    pub fn to_position(&self) -> crate::watch::FilePosition {
+        crate::watch::FilePosition {
+            path: self.path.clone(),
+            inode: self.inode,
+            dev: self.dev,
+            offset: self.offset,
+            hash: self.hash.clone(),
+        }
+    }
+}
+
 /// Everything the state file holds.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct State {
     pub bans: Vec<BanRecord>,
     pub positions: Vec<PositionRecord>,
+}
+
+impl State {
+    /// The saved positions of one jail's files.
+    pub fn positions_for(&self, jail: &str) -> Vec<crate::watch::FilePosition> {
+        self.positions
+            .iter()
+            .filter(|p| p.jail == jail)
+            .map(PositionRecord::to_position)
+            .collect()
+    }
 }
 
 /// A part of the state file that could not be used.

@@ -18,7 +18,7 @@
 //! stripped, invalid bytes are decoded to U+FFFD (`logencoding`: UTF-8 (`auto`), Latin-1, ASCII).
 //!
 //! Deliberate differences, all to lose fewer lines: after a rename rotation the old file is read
-//! to its end (and kept open [`tail::DRAIN_GRACE`] after it stops growing) before it is let go;
+//! to its end (and kept open [`WatchOptions::drain_grace`] after it stops growing) before it is let go;
 //! after copytruncate, a sibling copy (`<name>.1`, `<name>-<date>`) with the same first line is
 //! read from the old position; the first-line hash is re-checked whenever the size changed
 //! (fail2ban: every 30 s), so a copytruncate'd file that regrew past the old position is noticed
@@ -36,6 +36,8 @@ use std::time::{Duration, Instant};
 mod notify;
 pub mod sha1;
 mod tail;
+
+pub use tail::DRAIN_GRACE;
 
 use tail::{Start, Tail};
 
@@ -164,6 +166,8 @@ pub struct WatchOptions {
     pub rescan_interval: Duration,
     /// Use inotify when available (otherwise the daemon polls).
     pub inotify: bool,
+    /// How long a rotated-away file is kept open after it stopped growing.
+    pub drain_grace: Duration,
 }
 
 impl Default for WatchOptions {
@@ -175,6 +179,7 @@ impl Default for WatchOptions {
             read_budget: DEFAULT_READ_BUDGET,
             rescan_interval: Duration::from_secs(1),
             inotify: true,
+            drain_grace: DRAIN_GRACE,
         }
     }
 }
@@ -189,6 +194,18 @@ pub struct FilePosition {
     pub offset: u64,
     /// SHA-1 hex of the first line, `""` if the file had no complete first line.
     pub hash: String,
+}
+
+/// A change in the set of followed files, for fail2ban's `Added logfile` / `Removed logfile`
+/// lines (see `jail::logline::watch_record`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileChange {
+    /// A file is followed from `position` (its offset and first-line hash).
+    Added(FilePosition),
+    /// A file is no longer followed (gone and fully read).
+    Removed(PathBuf),
+    /// A rotation was detected (rename, truncation or changed first line).
+    Rotated(PathBuf),
 }
 
 /// One complete line.
@@ -235,6 +252,7 @@ pub struct LogWatcher {
     pending: bool,
     next_tail: usize,
     errors: Vec<WatchError>,
+    changes: Vec<FileChange>,
     decode_warned: HashMap<PathBuf, Instant>,
 }
 
@@ -274,6 +292,7 @@ impl LogWatcher {
             pending: false,
             next_tail: 0,
             errors: Vec::new(),
+            changes: Vec::new(),
             decode_warned: HashMap::new(),
         };
         let start = match w.opts.read_from {
@@ -333,6 +352,7 @@ impl LogWatcher {
             let i = (self.next_tail + k) % n;
             let mut raw = Vec::new();
             let tail = &mut self.tails[i];
+            let rotations = tail.rotations;
             if let Err(e) = tail.poll(
                 &mut budget,
                 self.opts.max_line_bytes,
@@ -340,6 +360,9 @@ impl LogWatcher {
                 &mut raw,
             ) {
                 self.errors.push(e);
+            }
+            if tail.rotations != rotations {
+                self.changes.push(FileChange::Rotated(tail.path.clone()));
             }
             let path = Arc::clone(
                 self.paths
@@ -386,6 +409,11 @@ impl LogWatcher {
         }
     }
 
+    /// Files added, removed or rotated since the last call, to be logged.
+    pub fn take_changes(&mut self) -> Vec<FileChange> {
+        std::mem::take(&mut self.changes)
+    }
+
     /// Problems met since the last call (unreadable files, decode warnings), to be logged.
     pub fn take_errors(&mut self) -> Vec<WatchError> {
         std::mem::take(&mut self.errors)
@@ -408,21 +436,31 @@ impl LogWatcher {
         }
         let known: HashSet<PathBuf> = self.tails.iter().map(|t| t.path.clone()).collect();
         let present: HashSet<&PathBuf> = found.iter().collect();
-        self.tails
-            .retain(|t| present.contains(&t.path) || t.busy() || (!t.absent && t.has_open_file()));
+        let changes = &mut self.changes;
+        self.tails.retain(|t| {
+            let keep = present.contains(&t.path) || t.busy() || (!t.absent && t.has_open_file());
+            if !keep {
+                changes.push(FileChange::Removed(t.path.clone()));
+            }
+            keep
+        });
         for path in found {
             if known.contains(&path) || self.tails.iter().any(|t| t.path == path) {
                 continue;
             }
             let stored = self.stored.get(&path);
             match Tail::start(path.clone(), start, stored, self.opts.max_line_bytes) {
-                Ok(t) => {
+                Ok(mut t) => {
+                    t.drain_grace = self.opts.drain_grace;
                     if let Some(n) = self.notify.as_mut() {
                         if let Err(e) = n.watch_dir_of(&path) {
                             self.errors.push(e);
                         }
                     }
                     self.paths.insert(path.clone(), Arc::from(path.as_path()));
+                    if let Some(p) = t.position() {
+                        self.changes.push(FileChange::Added(p));
+                    }
                     self.tails.push(t);
                 }
                 Err(e) => self.errors.push(e),

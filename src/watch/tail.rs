@@ -14,7 +14,7 @@ use super::{FilePosition, WatchError};
 
 /// How long a rotated-away file is kept open after it stopped growing, so lines its writer
 /// appends before reopening the new file are not lost.
-pub(super) const DRAIN_GRACE: Duration = Duration::from_secs(5);
+pub const DRAIN_GRACE: Duration = Duration::from_secs(5);
 const CHUNK: usize = 64 * 1024;
 const COMPRESSED: [&str; 5] = [".gz", ".bz2", ".xz", ".zst", ".lz4"];
 
@@ -169,6 +169,8 @@ pub(super) struct Tail {
     /// The file is absent (between a rename and the new file's creation).
     pub absent: bool,
     pub rotations: u64,
+    /// How long a finished rotated file is kept open ([`DRAIN_GRACE`] by default).
+    pub drain_grace: Duration,
 }
 
 impl Tail {
@@ -211,6 +213,7 @@ impl Tail {
             seek_pending: start == Start::Head,
             absent: false,
             rotations: 0,
+            drain_grace: DRAIN_GRACE,
         })
     }
 
@@ -292,7 +295,7 @@ impl Tail {
                 path: self.path.clone(),
                 source,
             })?;
-            let done = eof && d.grew.elapsed() >= DRAIN_GRACE;
+            let done = eof && d.grew.elapsed() >= self.drain_grace;
             if done {
                 d.flush_partial(&mut lines);
             }
@@ -306,8 +309,7 @@ impl Tail {
         Ok(())
     }
 
-    /// Ends following the rotated-away descriptor at once (used when the watcher is dropped
-    /// from the path list): returns its remaining complete lines.
+    /// The path currently has an open file (it is not between a rename and its re-creation).
     pub fn has_open_file(&self) -> bool {
         self.cur.is_some()
     }

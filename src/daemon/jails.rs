@@ -1,0 +1,250 @@
+//! One running jail: its compiled filter, its failure counting and bans, its log watcher, and
+//! the firewall rules it needs. Built from a resolved `config::Jail`; the mapping of the native
+//! options onto each stage's own settings lives here and nowhere else.
+
+use std::path::PathBuf;
+
+use crate::config::{self, Family, UseDns};
+use crate::date::DateDetector;
+use crate::filter::{self, Filter, FilterSettings};
+use crate::firewall::JailRules;
+use crate::jail::{self, Increment, Jail, JailSettings, SystemResolver};
+use crate::watch::{self, Encoding, FilePosition, LogWatcher, ReadFrom, StartSeek, WatchOptions};
+
+/// Why a jail could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum JailBuildError {
+    #[error("jail {jail}: filter {filter}")]
+    Filter {
+        jail: String,
+        filter: String,
+        #[source]
+        source: filter::FilterError,
+    },
+    #[error("jail {jail}")]
+    Settings {
+        jail: String,
+        #[source]
+        source: jail::JailError,
+    },
+    #[error("jail {jail}: log files")]
+    Watch {
+        jail: String,
+        #[source]
+        source: watch::WatchError,
+    },
+    #[error("jail {jail}: backend {backend:?} is not supported yet (only file backends)")]
+    Backend { jail: String, backend: String },
+}
+
+/// A jail as the daemon runs it.
+pub struct RunningJail {
+    pub config: config::Jail,
+    pub filter: Filter,
+    pub jail: Jail,
+    pub watcher: LogWatcher,
+}
+
+impl std::fmt::Debug for RunningJail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningJail")
+            .field("name", &self.config.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The filter engine's settings for a jail running in the daemon (server semantics).
+pub fn filter_settings(c: &config::Jail) -> FilterSettings {
+    FilterSettings {
+        usedns: match c.usedns {
+            UseDns::Yes => filter::UseDns::Yes,
+            UseDns::Warn => filter::UseDns::Warn,
+            UseDns::No => filter::UseDns::No,
+            UseDns::Raw => filter::UseDns::Raw,
+        },
+        logtimezone: c.logtimezone.clone(),
+        ..FilterSettings::default()
+    }
+}
+
+/// Compiles a jail's filter with its options.
+pub fn compile_filter(c: &config::Jail) -> Result<Filter, JailBuildError> {
+    Filter::new(&c.filter, &c.filter_options, &filter_settings(c)).map_err(|source| {
+        JailBuildError::Filter {
+            jail: c.name.clone(),
+            filter: c.filter_name.clone(),
+            source,
+        }
+    })
+}
+
+/// The jail runtime's settings from the native options.
+pub fn jail_settings(c: &config::Jail, max_tracked: usize) -> Result<JailSettings, JailBuildError> {
+    let err = |source| JailBuildError::Settings {
+        jail: c.name.clone(),
+        source,
+    };
+    let increment = if c.increment.enabled {
+        let multipliers = (!c.increment.multipliers.is_empty()).then(|| {
+            c.increment
+                .multipliers
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(" ")
+        });
+        let mut inc = Increment::from_options(
+            c.increment.formula.as_deref(),
+            Some(&c.increment.factor),
+            multipliers.as_deref(),
+        )
+        .map_err(err)?;
+        inc.maxtime = c.increment.maxtime.map(|t| t.seconds() as f64);
+        inc.rndtime = c.increment.rndtime.map(|t| t.seconds() as f64);
+        inc.overalljails = c.increment.overalljails;
+        Some(inc)
+    } else {
+        None
+    };
+    Ok(JailSettings {
+        maxretry: c.maxretry,
+        findtime: c.findtime.seconds() as f64,
+        bantime: c.bantime.seconds() as f64,
+        maxmatches: c.maxmatches as usize,
+        increment,
+        ignoreip: c.ignoreip.clone(),
+        ignoreself: c.ignoreself,
+        max_tracked,
+        ..JailSettings::default()
+    })
+}
+
+/// The firewall scaffold a jail needs.
+pub fn rules(c: &config::Jail) -> JailRules {
+    JailRules {
+        jail: c.name.clone(),
+        ports: c.ports.clone(),
+        protocols: if c.ports.is_empty() {
+            Vec::new()
+        } else {
+            c.protocols.clone()
+        },
+        blocktype: c.blocktype,
+    }
+}
+
+/// Whether the jail bans addresses of this family.
+pub fn bans_family(c: &config::Jail, ip: std::net::IpAddr) -> bool {
+    match c.family {
+        Family::Any => true,
+        Family::Ipv4 => ip.is_ipv4(),
+        Family::Ipv6 => ip.is_ipv6(),
+    }
+}
+
+/// Splits a logpath entry into the glob and fail2ban's `head`/`tail` suffix.
+fn split_logpath(entry: &str) -> (String, ReadFrom) {
+    let e = entry.trim();
+    if let Some((path, mode)) = e.rsplit_once(char::is_whitespace) {
+        match mode.to_ascii_lowercase().as_str() {
+            "tail" => return (path.trim().to_string(), ReadFrom::Tail),
+            "head" => return (path.trim().to_string(), ReadFrom::Head),
+            _ => {}
+        }
+    }
+    (e.to_string(), ReadFrom::Head)
+}
+
+/// Builds a running jail. `positions` are this jail's saved read positions; without one, a
+/// file is read from `now - findtime` on (fail2ban's start rule).
+pub fn build(
+    c: &config::Jail,
+    max_tracked: usize,
+    positions: Vec<FilePosition>,
+    now: f64,
+) -> Result<RunningJail, JailBuildError> {
+    let backend = c.backend.split('[').next().unwrap_or("").trim();
+    if backend == "systemd" {
+        return Err(JailBuildError::Backend {
+            jail: c.name.clone(),
+            backend: c.backend.clone(),
+        });
+    }
+    let filter = compile_filter(c)?;
+    let jail =
+        Jail::new(&c.name, jail_settings(c, max_tracked)?, &SystemResolver).map_err(|source| {
+            JailBuildError::Settings {
+                jail: c.name.clone(),
+                source,
+            }
+        })?;
+    let watch_err = |source| JailBuildError::Watch {
+        jail: c.name.clone(),
+        source,
+    };
+    let mut globs = Vec::new();
+    let mut read_from = ReadFrom::Head;
+    for entry in &c.logpath {
+        let (g, mode) = split_logpath(entry);
+        if mode == ReadFrom::Tail {
+            read_from = ReadFrom::Tail;
+        }
+        globs.push(g);
+    }
+    let opts = WatchOptions {
+        encoding: Encoding::parse(&c.logencoding).map_err(watch_err)?,
+        read_from,
+        inotify: backend != "polling",
+        ..WatchOptions::default()
+    };
+    let mut watcher = LogWatcher::new(&globs, positions, opts).map_err(watch_err)?;
+    if let Ok(mut dates) =
+        DateDetector::new(c.filter.datepattern.as_deref(), c.logtimezone.as_deref())
+    {
+        watcher.set_start_seek(StartSeek {
+            not_before: now - c.findtime.seconds() as f64,
+            time_of: Box::new(move |line| dates.detect(line, now).and_then(|h| h.time.ok())),
+        });
+    }
+    Ok(RunningJail {
+        config: c.clone(),
+        filter,
+        jail,
+        watcher,
+    })
+}
+
+/// The saved positions of one jail's files.
+pub fn positions_for(jail: &str, all: &[crate::persist::PositionRecord]) -> Vec<FilePosition> {
+    all.iter()
+        .filter(|p| p.jail == jail)
+        .map(|p| FilePosition {
+            path: p.path.clone(),
+            inode: p.inode,
+            dev: p.dev,
+            offset: p.offset,
+            hash: p.hash.clone(),
+        })
+        .collect()
+}
+
+/// The positions to save for one jail.
+pub fn position_records(rj: &RunningJail) -> Vec<crate::persist::PositionRecord> {
+    rj.watcher
+        .positions()
+        .into_iter()
+        .map(|p| crate::persist::PositionRecord {
+            jail: rj.config.name.clone(),
+            path: p.path,
+            inode: p.inode,
+            dev: p.dev,
+            offset: p.offset,
+            hash: p.hash,
+        })
+        .collect()
+}
+
+/// The monitored files of a jail, as `status` lists them.
+pub fn files(rj: &RunningJail) -> Vec<PathBuf> {
+    rj.watcher.files()
+}
