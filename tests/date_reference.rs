@@ -79,10 +79,12 @@ fn ours(job: &Job<'_>, tz: &str) -> serde_json::Value {
         };
         results.push(v);
     }
+    // Name, hits, fail2ban's regex (what `--VD` prints) and base weight, in current order.
     let stats: Vec<serde_json::Value> = det
         .template_stats()
         .into_iter()
-        .map(|(n, h)| serde_json::json!([n, h]))
+        .zip(det.template_details())
+        .map(|((n, h), (_, _, weight, _, regex))| serde_json::json!([n, h, regex, weight]))
         .collect();
     serde_json::json!({"results": results, "stats": stats})
 }

@@ -47,7 +47,7 @@ def run(job):
                 except Exception:
                     rec["error"] = "abort"
         out.append(rec)
-    stats = [[t.name, t.hits] for t in dd.templates]
+    stats = [[t.name, t.hits, t.template.regex, t.template.weight] for t in dd.templates]
     return {"results": out, "stats": stats}
 
 

@@ -204,7 +204,12 @@ impl Daemon {
 
     /// Restores bans from the state file, adding to the kernel only what it lacks.
     fn restore(&mut self, kernel: &[(String, KernelBan)], t: f64) {
-        for i in 0..self.jails.len() {
+        self.restore_jails(0, kernel, t);
+    }
+
+    /// [`Self::restore`] for the jails from index `first` on.
+    fn restore_jails(&mut self, first: usize, kernel: &[(String, KernelBan)], t: f64) {
+        for i in first..self.jails.len() {
             let events = self.jails[i].jail.restore(&self.history, t);
             let name = self.jails[i].config.name.clone();
             for ev in events {
@@ -514,9 +519,12 @@ impl Daemon {
         for name in &removed {
             self.stop_jail_named(name);
         }
+        let first_new = self.jails.len();
         self.jails.extend(next);
         let rules: Vec<_> = self.jails.iter().map(|j| jails::rules(&j.config)).collect();
-        self.backend.start(&rules).map_err(DaemonError::Firewall)?;
+        let kernel = self.backend.start(&rules).map_err(DaemonError::Firewall)?;
+        // A jail (re)started by the reload gets its bans back from the history, as at start.
+        self.restore_jails(first_new, &kernel, t);
         let kept_source = self.settings.source.clone();
         self.settings = settings;
         self.settings.source = kept_source;

@@ -70,17 +70,20 @@ impl Field {
     }
 }
 
-/// The texts of the captured fields of one match.
-#[derive(Debug, Clone, Default)]
+/// Byte spans of the captured fields of one match, indexed by `Field`.
+pub(crate) type Spans = [Option<(usize, usize)>; FIELD_COUNT];
+
+/// The captured fields of one match.
 pub(crate) struct Fields<'a> {
-    pub(crate) v: [Option<&'a str>; FIELD_COUNT],
+    pub(crate) line: &'a str,
+    pub(crate) spans: &'a Spans,
     /// `z` comes after `Z` in the pattern (only matters when both are present).
     pub(crate) lower_zone_last: bool,
 }
 
 impl<'a> Fields<'a> {
     pub(crate) fn get(&self, f: Field) -> Option<&'a str> {
-        self.v[f as usize]
+        self.spans[f as usize].and_then(|(s, e)| self.line.get(s..e))
     }
 }
 
@@ -109,9 +112,17 @@ pub(crate) struct Context<'z> {
     pub(crate) default_tz: Option<i32>,
     /// The offset glibc's `mktime` used last (its guess for repeated local times).
     pub(crate) mktime_hint: Option<i32>,
+    /// `now_local`'s civil date.
+    pub(crate) now_ymd: (i64, i64, i64),
+    /// Offset cache for `mktime`.
+    pub(crate) cache: &'z mut Option<zone::Span>,
 }
 
 fn int(s: &str) -> Result<i64, ConvError> {
+    let b = s.as_bytes();
+    if (1..=4).contains(&b.len()) && b.iter().all(u8::is_ascii_digit) {
+        return Ok(b.iter().fold(0, |a, &c| a * 10 + i64::from(c - b'0')));
+    }
     let t = s.trim_matches(|c: char| c.is_whitespace());
     let (neg, digits) = match t.as_bytes().first() {
         Some(b'-') => (true, &t[1..]),
@@ -126,9 +137,10 @@ fn int(s: &str) -> Result<i64, ConvError> {
 }
 
 fn name_index(list: &[&str], val: &str) -> Result<i64, ConvError> {
-    let lower = val.to_lowercase();
+    // Python compares `val.lower()`; no non-ASCII character lowers to a letter of these names
+    // except KELVIN SIGN (to `k`), which none contains.
     list.iter()
-        .position(|n| *n == lower)
+        .position(|n| n.eq_ignore_ascii_case(val))
         .map(|i| i as i64)
         .ok_or(ConvError::Value)
 }
@@ -166,12 +178,12 @@ pub(crate) fn strptime(f: &Fields<'_>, ctx: &mut Context<'_>) -> Result<Converte
     }
     if let Some(v) = f.get(Field::I) {
         hour = int(v)?;
-        let ampm = f.get(Field::P).map(str::to_lowercase).unwrap_or_default();
-        if ampm.is_empty() || ampm == "am" {
+        let ampm = f.get(Field::P).unwrap_or("");
+        if ampm.is_empty() || ampm.eq_ignore_ascii_case("am") {
             if hour == 12 {
                 hour = 0;
             }
-        } else if ampm == "pm" && hour != 12 {
+        } else if ampm.eq_ignore_ascii_case("pm") && hour != 12 {
             hour += 12;
         }
     }
@@ -213,8 +225,7 @@ pub(crate) fn strptime(f: &Fields<'_>, ctx: &mut Context<'_>) -> Result<Converte
         })?),
     };
 
-    let now_days = (ctx.now_local / 86_400.0).floor() as i64;
-    let (now_y, now_m, now_d) = civil::civil_from_days(now_days);
+    let (now_y, now_m, now_d) = ctx.now_ymd;
     let assume_year = year.is_none();
     let mut year = year.unwrap_or(now_y);
     if month.is_none() || day.is_none() {
@@ -273,7 +284,7 @@ pub(crate) fn strptime(f: &Fields<'_>, ctx: &mut Context<'_>) -> Result<Converte
             integral: true,
         })
     } else {
-        let (utc, off) = ctx.local.local_to_utc(t, ctx.mktime_hint);
+        let (utc, off) = ctx.local.local_to_utc_cached(t, ctx.mktime_hint, ctx.cache);
         ctx.mktime_hint = Some(off);
         Ok(Converted {
             time: utc as f64,

@@ -22,6 +22,7 @@
 mod civil;
 mod convert;
 mod epoch;
+mod fast;
 mod pattern;
 pub mod table;
 mod zone;
@@ -80,6 +81,12 @@ struct Template {
     spec: Spec,
     engine: Engine,
     fields: FieldMap,
+    /// Hand-written matcher for ASCII lines (hot default templates).
+    fast: Option<fast::Fast>,
+    /// Field spans of the last fast search (or copied from the engine), and whether the last
+    /// search was fast.
+    spans: convert::Spans,
+    last_fast: bool,
     /// Index at creation (`DateHit::template`).
     id: usize,
     /// fail2ban's `DateTemplate.hits`: successful regex searches.
@@ -116,6 +123,11 @@ pub struct DateDetector {
     default_tz: Option<i32>,
     local: TimeZone,
     mktime_hint: Option<i32>,
+    /// Offset caches of the local zone: for `now`, and for `mktime`.
+    now_cache: Option<zone::Span>,
+    mktime_cache: Option<zone::Span>,
+    /// (local day number, civil date) of the last `now`.
+    now_ymd: (i64, (i64, i64, i64)),
     default_pattern: Option<String>,
 }
 
@@ -167,6 +179,11 @@ impl LineView<'_> {
     }
 }
 
+/// Branch-free OR reduction (vectorizes; `str::is_ascii` loops per byte on short strings).
+fn is_ascii(b: &[u8]) -> bool {
+    b.iter().fold(0u8, |acc, &c| acc | c) < 0x80
+}
+
 fn isalnum(c: Option<char>) -> bool {
     c.is_some_and(char::is_alphanumeric)
 }
@@ -211,10 +228,14 @@ impl DateDetector {
                 line: spec.pattern.clone().unwrap_or_else(|| spec.name.clone()),
                 source,
             })?;
+            let fast = pattern::fast_matcher(&spec);
             templates.push(Template {
                 spec,
                 engine,
                 fields,
+                fast,
+                spans: [None; FIELD_COUNT],
+                last_fast: false,
                 id,
                 matched: 0,
                 hits: 0,
@@ -233,6 +254,9 @@ impl DateDetector {
             default_tz,
             local: TimeZone::local(),
             mktime_hint: None,
+            now_cache: None,
+            mktime_cache: None,
+            now_ymd: (i64::MIN, (1970, 1, 1)),
             default_pattern: datepattern.map(str::to_string),
         })
     }
@@ -241,6 +265,8 @@ impl DateDetector {
     pub fn set_local_zone(&mut self, zone: TimeZone) {
         self.local = zone;
         self.mktime_hint = None;
+        self.now_cache = None;
+        self.mktime_cache = None;
     }
 
     /// The template names in creation order (`DateHit::template` indexes this).
@@ -258,7 +284,7 @@ impl DateDetector {
     pub fn detect(&mut self, line: &str, now: f64) -> Option<DateHit> {
         let view = LineView {
             line,
-            ascii: line.is_ascii(),
+            ascii: is_ascii(line.as_bytes()),
         };
         let (i, m) = self.match_time(&view, now)?;
         let t = &self.templates[i];
@@ -266,19 +292,28 @@ impl DateDetector {
         let id = t.id;
         let conv = match kind {
             Kind::Pattern => {
-                let mut spans = [None; FIELD_COUNT];
-                let t = &self.templates[i];
-                t.engine.fields(&t.fields, &mut spans);
-                let mut f = Fields {
-                    lower_zone_last: t.fields.lower_zone_last,
-                    ..Fields::default()
-                };
-                for (slot, span) in f.v.iter_mut().zip(spans) {
-                    *slot = span.and_then(|(s, e)| line.get(s..e));
+                let t = &mut self.templates[i];
+                if !t.last_fast {
+                    t.spans = [None; FIELD_COUNT];
+                    t.engine.fields(&t.fields, &mut t.spans);
                 }
-                let now_local = now + f64::from(self.local.offset_at(now.floor() as i64).0);
+                let t = &self.templates[i];
+                let f = Fields {
+                    line,
+                    spans: &t.spans,
+                    lower_zone_last: t.fields.lower_zone_last,
+                };
+                let now_s = now.floor() as i64;
+                let off = self.local.offset_cached(now_s, &mut self.now_cache);
+                let now_local = now + f64::from(off);
+                let days = (now_s + i64::from(off)).div_euclid(86_400);
+                if self.now_ymd.0 != days {
+                    self.now_ymd = (days, civil::civil_from_days(days));
+                }
                 let mut ctx = Context {
+                    cache: &mut self.mktime_cache,
                     now_local,
+                    now_ymd: self.now_ymd.1,
                     local: &self.local,
                     default_tz: self.default_tz,
                     mktime_hint: self.mktime_hint,
@@ -334,7 +369,16 @@ impl DateDetector {
             Kind::Epoch { group, .. } => group,
             _ => 1,
         };
-        let f = t.engine.search(view.line, pos, end, num_group);
+        let f = match (&t.fast, view.ascii) {
+            (Some(fast), true) => {
+                t.last_fast = true;
+                fast.search(&view.line.as_bytes()[..end], pos, &mut t.spans)
+            }
+            _ => {
+                t.last_fast = false;
+                t.engine.search(view.line, pos, end, num_group)
+            }
+        };
         if f.is_some() {
             t.matched += 1;
         }
@@ -407,12 +451,10 @@ impl DateDetector {
             if winner.is_none() {
                 if let Some((m, _, _, i, range)) = found {
                     // Re-run so the engine's captures belong to this match.
-                    let t = &mut self.templates[i];
-                    let group = match t.spec.kind {
-                        Kind::Epoch { group, .. } => group,
-                        _ => 1,
-                    };
-                    let again = t.engine.search(view.line, range.0, range.1, group);
+                    let again = self.search(i, view, range.0, range.1);
+                    if again.is_some() {
+                        self.templates[i].matched -= 1;
+                    }
                     winner = Some((again.unwrap_or(m), i));
                 }
             }

@@ -460,6 +460,55 @@ pub(crate) fn date_expansion(line: &str) -> Result<Vec<Spec>, PatternError> {
     Ok(out)
 }
 
+/// The hand-written matcher for a spec, when it is one of the hot default templates (or a
+/// `^{DATE}` / `^[^\[]*\[({DATE})` expansion of one).
+pub(crate) fn fast_matcher(spec: &Spec) -> Option<super::fast::Fast> {
+    use super::fast::{Base, Fast, Prefix};
+    let p = spec.pattern.as_deref()?;
+    for (b, base) in [(0, Base::Iso), (1, Base::Syslog), (4, Base::Apache)] {
+        let d = DEFAULT_PATTERNS[b];
+        let forms = [
+            (Prefix::Word, d.to_string(), WORD_BEGIN | WORD_END),
+            (
+                Prefix::LineBegin,
+                format!("{{^LN-BEG}}{d}"),
+                LINE_BEGIN | WORD_END,
+            ),
+            (Prefix::Start, format!("^{d}"), LINE_BEGIN | WORD_END),
+            (
+                Prefix::UntilBracket,
+                format!(r"^[^\[]*\[({d})"),
+                LINE_BEGIN | WORD_END,
+            ),
+        ];
+        for (prefix, text, flags) in forms {
+            if p == text && spec.flags == flags {
+                return Some(Fast {
+                    base,
+                    prefix,
+                    years: year_prefixes(&helpers().exy),
+                });
+            }
+        }
+    }
+    None
+}
+
+/// The three-digit prefixes `%ExY` accepts, read back from its regex.
+fn year_prefixes(exy: &str) -> Vec<[u8; 3]> {
+    let re =
+        regex_automata::meta::Regex::new(&format!("^(?:{})$", exy.replace("(?P<Y>", "(?:"))).ok();
+    let mut out = Vec::new();
+    for n in 0..1000u32 {
+        let s = format!("{n:03}0");
+        if re.as_ref().is_some_and(|r| r.is_match(&s)) {
+            let b = s.as_bytes();
+            out.push([b[0], b[1], b[2]]);
+        }
+    }
+    out
+}
+
 /// A compiled matcher. Keeps the captures of its last search for `fields`.
 pub(crate) enum Engine {
     Meta {
@@ -634,6 +683,7 @@ pub(crate) fn to_rust_syntax(py: &str) -> Option<String> {
     while let Some(expanded) = expand_one_backref(&s) {
         s = expanded;
     }
+    let s = python_space_classes(&s);
     if s.contains("(?=")
         || s.contains("(?!")
         || s.contains("(?<=")
@@ -645,6 +695,28 @@ pub(crate) fn to_rust_syntax(py: &str) -> Option<String> {
         return None;
     }
     Some(s)
+}
+
+/// Python's `\s` also matches `\x1c`-`\x1f` (they are `str.isspace()`); regex's does not.
+fn python_space_classes(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 16);
+    let mut it = s.chars();
+    while let Some(c) = it.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match it.next() {
+            Some('s') => out.push_str(r"[\s\x1c-\x1f]"),
+            Some('S') => out.push_str(r"[^\s\x1c-\x1f]"),
+            Some(n) => {
+                out.push('\\');
+                out.push(n);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
 }
 
 /// Expands the first `(?P<name>[chars])…(?P=name)` (same nesting level, not group 1, name not a

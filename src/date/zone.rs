@@ -214,7 +214,83 @@ impl TimeZone {
     }
 }
 
+/// A UTC interval `[from, until)` with one offset: a cache for conversions.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Span {
+    from: i64,
+    until: i64,
+    off: i32,
+}
+
+impl TimeZone {
+    /// The interval around `utc` with the same offset (possibly shorter than the real one).
+    pub(crate) fn offset_span(&self, utc: i64) -> Span {
+        match &self.kind {
+            Kind::Fixed(s) => Span {
+                from: i64::MIN,
+                until: i64::MAX,
+                off: *s,
+            },
+            Kind::Rules(r) => r.offset_span(utc),
+        }
+    }
+
+    /// `offset_at(utc).0` through a cache.
+    pub(crate) fn offset_cached(&self, utc: i64, cache: &mut Option<Span>) -> i32 {
+        if let Some(c) = cache.filter(|c| utc >= c.from && utc < c.until) {
+            return c.off;
+        }
+        let span = self.offset_span(utc);
+        *cache = Some(span);
+        span.off
+    }
+
+    /// `local_to_utc` through a cache: a local time far (over a day) from any transition has a
+    /// single candidate offset, so the cached one is the answer.
+    pub(crate) fn local_to_utc_cached(
+        &self,
+        local: i64,
+        hint: Option<i32>,
+        cache: &mut Option<Span>,
+    ) -> (i64, i32) {
+        if let Some(c) = *cache {
+            let u = local.saturating_sub(i64::from(c.off));
+            if u >= c.from.saturating_add(86_400) && u < c.until.saturating_sub(86_400) {
+                return (u, c.off);
+            }
+        }
+        let (u, off) = self.local_to_utc(local, hint);
+        let span = self.offset_span(u);
+        if span.off == off {
+            *cache = Some(span);
+        }
+        (u, off)
+    }
+}
+
 impl Rules {
+    fn offset_span(&self, utc: i64) -> Span {
+        let n = self.transitions.partition_point(|&t| t <= utc);
+        if n == self.transitions.len() {
+            if let Some(p) = &self.tail {
+                let mut span = p.offset_span(utc);
+                if let Some(&last) = self.transitions.last() {
+                    span.from = span.from.max(last);
+                }
+                return span;
+            }
+        }
+        Span {
+            from: if n == 0 {
+                i64::MIN
+            } else {
+                self.transitions[n - 1]
+            },
+            until: self.transitions.get(n).copied().unwrap_or(i64::MAX),
+            off: self.offset_at(utc).0,
+        }
+    }
+
     fn offset_at(&self, utc: i64) -> (i32, bool) {
         if self.transitions.is_empty() || utc >= *self.transitions.last().unwrap_or(&i64::MAX) {
             if let Some(p) = &self.tail {
@@ -236,6 +312,32 @@ impl Rules {
 }
 
 impl Posix {
+    fn offset_span(&self, utc: i64) -> Span {
+        let off = self.offset_at(utc).0;
+        let Some((dst, start, start_time, end, end_time)) = self.dst else {
+            return Span {
+                from: i64::MIN,
+                until: i64::MAX,
+                off,
+            };
+        };
+        let year = super::civil::year_of(utc + i64::from(self.std));
+        let y0 = super::civil::days_from_civil(year, 1, 1) * 86_400 - i64::from(self.std);
+        let y1 = super::civil::days_from_civil(year + 1, 1, 1) * 86_400 - i64::from(self.std);
+        let a = rule_day_seconds(year, start) + i64::from(start_time) - i64::from(self.std);
+        let b = rule_day_seconds(year, end) + i64::from(end_time) - i64::from(dst);
+        let mut from = y0;
+        let mut until = y1;
+        for t in [a, b] {
+            if t <= utc {
+                from = from.max(t);
+            } else {
+                until = until.min(t);
+            }
+        }
+        Span { from, until, off }
+    }
+
     fn offset_at(&self, utc: i64) -> (i32, bool) {
         let Some((dst, start, start_time, end, end_time)) = self.dst else {
             return (self.std, false);

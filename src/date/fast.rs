@@ -1,0 +1,591 @@
+//! Hand-written matchers for the hot default templates: B0 (ISO 8601 / `2005/01/23 21:59:59`),
+//! B1 (syslog `Jan 23 21:59:59`) and B4 (apache `23/Jan/2005:21:59:59 +0100`), in their
+//! line-begin (`{^LN-BEG}`) and word-boundary forms.
+//!
+//! Called by `DateDetector` instead of the regex engine when the line is ASCII; any other line
+//! goes to the regex engine. Each matcher enumerates the candidate matches in exactly the order
+//! Python's backtracking tries them (greedy optionals first, alternatives left to right) and
+//! accepts the first one whose end boundary holds, so it returns the same match and the same
+//! group spans as the regex. `tests` below checks that against the regex engine on generated
+//! lines.
+//!
+//! # Compatibility
+//! Same results as fail2ban 1.0.2's regexes on ASCII text, including Python's `\s` (which also
+//! matches `\x1c`–`\x1f`).
+
+use super::convert::{Field, Spans};
+use super::pattern::Found;
+
+/// Which base pattern a fast matcher implements.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Base {
+    Iso,
+    Syslog,
+    Apache,
+}
+
+/// What precedes the date in the template's regex.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Prefix {
+    /// `^(?:\W{0,2})?` (`{^LN-BEG}` templates).
+    LineBegin,
+    /// `(?=^|\b|\W)` (unanchored defaults).
+    Word,
+    /// `^[^\[]*\[` (datepattern `^[^\[]*\[({DATE})`).
+    UntilBracket,
+    /// `^` (datepattern `^{DATE}`).
+    Start,
+}
+
+/// A fast matcher: a base pattern and what precedes it.
+#[derive(Debug, Clone)]
+pub(crate) struct Fast {
+    pub(crate) base: Base,
+    pub(crate) prefix: Prefix,
+    /// Allowed first three digits of `%ExY`.
+    pub(crate) years: Vec<[u8; 3]>,
+}
+
+fn word(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_'
+}
+
+fn py_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | 0x1c..=0x1f)
+}
+
+/// Small candidate list (lengths in priority order).
+struct Cands {
+    v: [usize; 8],
+    n: usize,
+}
+
+impl Cands {
+    fn new() -> Cands {
+        Cands { v: [0; 8], n: 0 }
+    }
+    fn push(&mut self, l: usize) {
+        if self.n < 8 {
+            self.v[self.n] = l;
+            self.n += 1;
+        }
+    }
+    fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.v[..self.n].iter().copied()
+    }
+}
+
+struct Hay<'a> {
+    h: &'a [u8],
+}
+
+impl Hay<'_> {
+    fn at(&self, i: usize) -> u8 {
+        self.h.get(i).copied().unwrap_or(0)
+    }
+    fn digit(&self, i: usize) -> bool {
+        self.at(i).is_ascii_digit()
+    }
+    fn in_range(&self, i: usize, lo: u8, hi: u8) -> bool {
+        (lo..=hi).contains(&self.at(i))
+    }
+    /// `[1-2]\d|[0 ]?[1-9]|3[0-1]`
+    fn day(&self, p: usize) -> Cands {
+        let mut c = Cands::new();
+        if self.in_range(p, b'1', b'2') && self.digit(p + 1) {
+            c.push(2);
+        }
+        if matches!(self.at(p), b'0' | b' ') && self.in_range(p + 1, b'1', b'9') {
+            c.push(2);
+        }
+        if self.in_range(p, b'1', b'9') {
+            c.push(1);
+        }
+        if self.at(p) == b'3' && self.in_range(p + 1, b'0', b'1') {
+            c.push(2);
+        }
+        c
+    }
+    /// `0?[1-9]|1[0-2]`
+    fn month(&self, p: usize) -> Cands {
+        let mut c = Cands::new();
+        if self.at(p) == b'0' && self.in_range(p + 1, b'1', b'9') {
+            c.push(2);
+        }
+        if self.in_range(p, b'1', b'9') {
+            c.push(1);
+        }
+        if self.at(p) == b'1' && self.in_range(p + 1, b'0', b'2') {
+            c.push(2);
+        }
+        c
+    }
+    /// `[0-1]?\d|2[0-3]`
+    fn hour(&self, p: usize) -> Cands {
+        let mut c = Cands::new();
+        if self.in_range(p, b'0', b'1') && self.digit(p + 1) {
+            c.push(2);
+        }
+        if self.digit(p) {
+            c.push(1);
+        }
+        if self.at(p) == b'2' && self.in_range(p + 1, b'0', b'3') {
+            c.push(2);
+        }
+        c
+    }
+    /// `[0-2]?\d` (the hour of `%k`)
+    fn hour_k(&self, p: usize) -> Cands {
+        let mut c = Cands::new();
+        if self.in_range(p, b'0', b'2') && self.digit(p + 1) {
+            c.push(2);
+        }
+        if self.digit(p) {
+            c.push(1);
+        }
+        c
+    }
+    /// `[0-5]?\d`
+    fn minute(&self, p: usize) -> Cands {
+        let mut c = Cands::new();
+        if self.in_range(p, b'0', b'5') && self.digit(p + 1) {
+            c.push(2);
+        }
+        if self.digit(p) {
+            c.push(1);
+        }
+        c
+    }
+    /// `[0-5]?\d|6[0-1]`
+    fn second(&self, p: usize) -> Cands {
+        let mut c = self.minute(p);
+        if self.at(p) == b'6' && self.in_range(p + 1, b'0', b'1') {
+            c.push(2);
+        }
+        c
+    }
+    /// `(?:[seps]%f)?`: total lengths (separator included), then 0.
+    fn fraction(&self, p: usize, seps: &[u8]) -> Cands {
+        let mut c = Cands::new();
+        if seps.contains(&self.at(p)) {
+            let mut run = 0;
+            while run < 6 && self.digit(p + 1 + run) {
+                run += 1;
+            }
+            for l in (1..=run).rev() {
+                c.push(1 + l);
+            }
+        }
+        c.push(0);
+        c
+    }
+    /// `%ExY`
+    fn year(&self, p: usize, years: &[[u8; 3]]) -> bool {
+        let Some(y) = self.h.get(p..p + 4) else {
+            return false;
+        };
+        y[3].is_ascii_digit() && years.iter().any(|pre| y[..3] == pre[..])
+    }
+    /// Python `Z|UTC|GMT|[+-][01]\d(?::?\d{2})?` (case-insensitive when `ci`): lengths.
+    fn zone(&self, p: usize, ci: bool) -> Cands {
+        let mut c = Cands::new();
+        let eq = |i: usize, lit: &[u8]| {
+            self.h.get(i..i + lit.len()).is_some_and(|s| {
+                if ci {
+                    s.eq_ignore_ascii_case(lit)
+                } else {
+                    s == lit
+                }
+            })
+        };
+        if eq(p, b"Z") {
+            c.push(1);
+        }
+        if eq(p, b"UTC") || eq(p, b"GMT") {
+            c.push(3);
+        }
+        if matches!(self.at(p), b'+' | b'-')
+            && self.in_range(p + 1, b'0', b'1')
+            && self.digit(p + 2)
+        {
+            if self.at(p + 3) == b':' && self.digit(p + 4) && self.digit(p + 5) {
+                c.push(6);
+            }
+            if self.digit(p + 3) && self.digit(p + 4) {
+                c.push(5);
+            }
+            c.push(3);
+        }
+        c
+    }
+    fn name3(&self, p: usize, names: &[&str; 12]) -> bool {
+        self.h
+            .get(p..p + 3)
+            .is_some_and(|s| names.iter().any(|n| s.eq_ignore_ascii_case(n.as_bytes())))
+    }
+}
+
+const MONTHS: [&str; 12] = [
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
+const WEEKDAYS: [&str; 12] = [
+    "mon", "tue", "wed", "thu", "fri", "sat", "sun", "", "", "", "", "",
+];
+
+impl Fast {
+    /// Python `search(line[..endpos], pos)` with this template's regex. ASCII `hay` only.
+    pub(crate) fn search(&self, hay: &[u8], pos: usize, out: &mut Spans) -> Option<Found> {
+        let h = Hay { h: hay };
+        let end_ok = |e: usize| !(e > 0 && word(h.at(e - 1)) && e < hay.len() && word(h.at(e)));
+        let at = |start: usize, g: usize, e: usize| Found {
+            start,
+            end: e,
+            g1: (g, e),
+            num: (g, e),
+        };
+        match self.prefix {
+            Prefix::Start if pos == 0 => {
+                return self.base(&h, 0, out, &end_ok).map(|e| at(0, 0, e));
+            }
+            Prefix::UntilBracket if pos == 0 => {
+                let p = hay.iter().position(|&c| c == b'[')? + 1;
+                return self.base(&h, p, out, &end_ok).map(|e| at(0, p, e));
+            }
+            Prefix::Start | Prefix::UntilBracket => return None,
+            Prefix::Word | Prefix::LineBegin => {}
+        }
+        if self.prefix == Prefix::LineBegin {
+            if pos != 0 {
+                return None;
+            }
+            let mut k = 0;
+            while k < 2 && k < hay.len() && !word(hay[k]) {
+                k += 1;
+            }
+            for start in (0..=k).rev() {
+                if let Some(e) = self.base(&h, start, out, &end_ok) {
+                    return Some(Found {
+                        start: 0,
+                        end: e,
+                        g1: (start, e),
+                        num: (start, e),
+                    });
+                }
+            }
+            return None;
+        }
+        for p in pos..=hay.len() {
+            let begin_ok = p == 0
+                || p == hay.len() && word(h.at(p - 1))
+                || p < hay.len() && (!word(hay[p]) || !word(hay[p - 1]));
+            if !begin_ok {
+                continue;
+            }
+            // Every base starts with a digit, a letter or (day `%d`) a space or '0'.
+            let c = h.at(p);
+            if !(c.is_ascii_alphanumeric() || c == b' ') {
+                continue;
+            }
+            if let Some(e) = self.base(&h, p, out, &end_ok) {
+                return Some(Found {
+                    start: p,
+                    end: e,
+                    g1: (p, e),
+                    num: (p, e),
+                });
+            }
+        }
+        None
+    }
+
+    fn base(
+        &self,
+        h: &Hay<'_>,
+        p: usize,
+        out: &mut Spans,
+        ok: &dyn Fn(usize) -> bool,
+    ) -> Option<usize> {
+        // Every path to a match writes all the fields of its base (optional ones as None), so
+        // `out` needs no clearing.
+        match self.base {
+            Base::Iso => self.iso(h, p, out, ok),
+            Base::Syslog => self.syslog(h, p, out, ok),
+            Base::Apache => self.apache(h, p, out, ok),
+        }
+    }
+
+    /// `H:M:S(?:[seps]%f)?` then `tail`; `hours` gives the hour candidates.
+    #[allow(clippy::too_many_arguments)]
+    fn hms(
+        &self,
+        h: &Hay<'_>,
+        p: usize,
+        hours: &Cands,
+        seps: &[u8],
+        out: &mut Spans,
+        tail: &dyn Fn(usize, &mut Spans) -> Option<usize>,
+    ) -> Option<usize> {
+        for hl in hours.iter() {
+            let q = p + hl;
+            if h.at(q) != b':' {
+                continue;
+            }
+            out[Field::H as usize] = Some((p, q));
+            for ml in h.minute(q + 1).iter() {
+                let r = q + 1 + ml;
+                if h.at(r) != b':' {
+                    continue;
+                }
+                out[Field::M as usize] = Some((q + 1, r));
+                for sl in h.second(r + 1).iter() {
+                    let s = r + 1 + sl;
+                    out[Field::S as usize] = Some((r + 1, s));
+                    for fl in h.fraction(s, seps).iter() {
+                        if let Some(e) = tail(s + fl, out) {
+                            return Some(e);
+                        }
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// B0: `%ExY(?P<_sep>[-/.])%m(?P=_sep)%d(?:T|  ?)%H:%M:%S(?:[.,]%f)?(?:\s*%z)?`
+    fn iso(
+        &self,
+        h: &Hay<'_>,
+        p: usize,
+        out: &mut Spans,
+        ok: &dyn Fn(usize) -> bool,
+    ) -> Option<usize> {
+        if !h.year(p, &self.years) {
+            return None;
+        }
+        let sep = h.at(p + 4);
+        if !matches!(sep, b'-' | b'/' | b'.') {
+            return None;
+        }
+        out[Field::Y as usize] = Some((p, p + 4));
+        let pm = p + 5;
+        let tail = |e: usize, out: &mut Spans| -> Option<usize> {
+            let mut w = e;
+            while py_space(h.at(w)) && w < h.h.len() {
+                w += 1;
+            }
+            for zl in h.zone(w, false).iter() {
+                if ok(w + zl) {
+                    out[Field::LowZ as usize] = Some((w, w + zl));
+                    return Some(w + zl);
+                }
+            }
+            out[Field::LowZ as usize] = None;
+            ok(e).then_some(e)
+        };
+        for ml in h.month(pm).iter() {
+            let pd = pm + ml;
+            if h.at(pd) != sep {
+                continue;
+            }
+            out[Field::LowM as usize] = Some((pm, pd));
+            for dl in h.day(pd + 1).iter() {
+                let pt = pd + 1 + dl;
+                out[Field::D as usize] = Some((pd + 1, pt));
+                let mut seps = Cands::new();
+                if h.at(pt) == b'T' {
+                    seps.push(1);
+                }
+                if h.at(pt) == b' ' {
+                    if h.at(pt + 1) == b' ' {
+                        seps.push(2);
+                    }
+                    seps.push(1);
+                }
+                for tl in seps.iter() {
+                    let ph = pt + tl;
+                    if let Some(e) = self.hms(h, ph, &h.hour(ph), b".,", out, &tail) {
+                        return Some(e);
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// B1: `(?:%a )?%b %d %k:%M:%S(?:\.%f)?(?: %ExY)?` (case-insensitive names)
+    fn syslog(
+        &self,
+        h: &Hay<'_>,
+        p: usize,
+        out: &mut Spans,
+        ok: &dyn Fn(usize) -> bool,
+    ) -> Option<usize> {
+        let tail = |e: usize, out: &mut Spans| -> Option<usize> {
+            if h.at(e) == b' ' && h.year(e + 1, &self.years) && ok(e + 5) {
+                out[Field::Y as usize] = Some((e + 1, e + 5));
+                return Some(e + 5);
+            }
+            out[Field::Y as usize] = None;
+            ok(e).then_some(e)
+        };
+        for with_day in [true, false] {
+            let mut q = p;
+            if with_day {
+                if !(h.name3(q, &WEEKDAYS) && h.at(q + 3) == b' ') {
+                    continue;
+                }
+                out[Field::LowA as usize] = Some((q, q + 3));
+                q += 4;
+            } else {
+                out[Field::LowA as usize] = None;
+            }
+            if !(h.name3(q, &MONTHS) && h.at(q + 3) == b' ') {
+                continue;
+            }
+            out[Field::LowB as usize] = Some((q, q + 3));
+            let pd = q + 4;
+            for dl in h.day(pd).iter() {
+                let r = pd + dl;
+                if h.at(r) != b' ' {
+                    continue;
+                }
+                out[Field::D as usize] = Some((pd, r));
+                for sp in [1, 0] {
+                    if sp == 1 && h.at(r + 1) != b' ' {
+                        continue;
+                    }
+                    let ph = r + 1 + sp;
+                    if let Some(e) = self.hms(h, ph, &h.hour_k(ph), b".", out, &tail) {
+                        return Some(e);
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// B4: `%d(?P<_sep>[-/])%b(?P=_sep)%ExY[ :]?%H:%M:%S(?:\.%f)?(?: %z)?` (case-insensitive)
+    fn apache(
+        &self,
+        h: &Hay<'_>,
+        p: usize,
+        out: &mut Spans,
+        ok: &dyn Fn(usize) -> bool,
+    ) -> Option<usize> {
+        let tail = |e: usize, out: &mut Spans| -> Option<usize> {
+            if h.at(e) == b' ' {
+                for zl in h.zone(e + 1, true).iter() {
+                    if ok(e + 1 + zl) {
+                        out[Field::LowZ as usize] = Some((e + 1, e + 1 + zl));
+                        return Some(e + 1 + zl);
+                    }
+                }
+            }
+            out[Field::LowZ as usize] = None;
+            ok(e).then_some(e)
+        };
+        for dl in h.day(p).iter() {
+            let ps = p + dl;
+            let sep = h.at(ps);
+            if !matches!(sep, b'-' | b'/') {
+                continue;
+            }
+            out[Field::D as usize] = Some((p, ps));
+            let pb = ps + 1;
+            if !(h.name3(pb, &MONTHS) && h.at(pb + 3) == sep && h.year(pb + 4, &self.years)) {
+                continue;
+            }
+            out[Field::LowB as usize] = Some((pb, pb + 3));
+            out[Field::Y as usize] = Some((pb + 4, pb + 8));
+            let py = pb + 8;
+            for cl in [1, 0] {
+                if cl == 1 && !matches!(h.at(py), b' ' | b':') {
+                    continue;
+                }
+                let ph = py + cl;
+                if let Some(e) = self.hms(h, ph, &h.hour(ph), b".", out, &tail) {
+                    return Some(e);
+                }
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+#[path = "../../tools/date_gen.rs"]
+#[allow(dead_code)]
+mod date_gen;
+
+#[cfg(test)]
+mod tests {
+    use super::super::convert::FIELD_COUNT;
+    use super::super::pattern::{Engine, fast_matcher, template_spec};
+    use super::super::table::DEFAULT_PATTERNS;
+    use super::*;
+
+    /// The fast matchers return the regex engine's match and group spans on generated lines,
+    /// for whole-line and `[pos, endpos)` searches.
+    #[test]
+    fn fast_equals_regex() {
+        let mut lines = date_gen::lines(42, 6000);
+        let mut r = date_gen::Rng::new(7);
+        for _ in 0..4000 {
+            let form = [0, 1, 4, 2, 14, 15][r.below(6) as usize];
+            let pre = r.pick(&[
+                "",
+                "[",
+                " ",
+                "  ",
+                "x ",
+                "(",
+                "a",
+                "[ ",
+                "1.2.3.4 - - [",
+                "[[",
+                "a [b",
+            ]);
+            let suf = r.pick(&[
+                "", " x", "x", "5", " +0100", ".1234567", " 2005x", " UTC", "Z", "\x1cZ",
+            ]);
+            lines.push(format!("{pre}{}{suf}", date_gen::date(&mut r, form)));
+        }
+        let mut checked = 0;
+        for b in [0usize, 1, 4] {
+            let d = DEFAULT_PATTERNS[b];
+            for p in [
+                d.to_string(),
+                format!("{{^LN-BEG}}{d}"),
+                format!("^{d}"),
+                format!(r"^[^\[]*\[({d})"),
+            ] {
+                let spec = template_spec(&p).unwrap();
+                let fast = fast_matcher(&spec).expect("fast matcher");
+                let (mut engine, map) = Engine::compile(&spec).unwrap();
+                for line in lines.iter().filter(|l| l.is_ascii()) {
+                    let len = line.len();
+                    for (pos, end) in [
+                        (0, len),
+                        (1.min(len), len),
+                        (0, len.saturating_sub(3)),
+                        (2.min(len), len.saturating_sub(1).max(2.min(len))),
+                    ] {
+                        let mut spans = [None; FIELD_COUNT];
+                        let got = fast.search(&line.as_bytes()[..end], pos, &mut spans);
+                        let want = engine.search(line, pos, end, 1);
+                        let g = got.map(|f| (f.start, f.end, f.g1));
+                        let w = want.map(|f| (f.start, f.end, f.g1));
+                        assert_eq!(g, w, "{p:?} on {line:?} [{pos},{end})");
+                        if want.is_some() {
+                            let mut ws = [None; FIELD_COUNT];
+                            engine.fields(&map, &mut ws);
+                            assert_eq!(spans, ws, "fields of {p:?} on {line:?} [{pos},{end})");
+                            checked += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked > 3000, "only {checked} matches compared");
+    }
+}

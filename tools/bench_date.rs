@@ -1,0 +1,113 @@
+//! Date detection benchmark: ns/line of `DateDetector::detect` for the common log forms.
+//! Run with `tools/bench-date.sh` (release build). Target: < 100 ns/line.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use fail2zig::date::DateDetector;
+
+/// This thread's CPU time: the machine is shared, so wall time overstates the cost.
+fn cpu_ns() -> i128 {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    i128::from(t.tv_sec) * 1_000_000_000 + i128::from(t.tv_nsec)
+}
+
+fn bench(label: &str, datepattern: Option<&str>, lines: &[String]) {
+    if let Some(only) = std::env::args().nth(2) {
+        if !label.contains(&only) {
+            return;
+        }
+    }
+    let mut det = DateDetector::new(datepattern, None).expect("detector");
+    let now = 1_800_000_000.0;
+    // Warm up (template order settles, caches fill).
+    for l in lines.iter().take(1000) {
+        black_box(det.detect(l, now));
+    }
+    let mut best = f64::MAX;
+    let mut best_wall = f64::MAX;
+    for _ in 0..5 {
+        let t = Instant::now();
+        let c = cpu_ns();
+        let mut ok = 0usize;
+        for l in lines {
+            if let Some(h) = det.detect(black_box(l), now) {
+                ok += usize::from(h.time.is_ok());
+            }
+        }
+        let ns = (cpu_ns() - c) as f64 / lines.len() as f64;
+        let wall = t.elapsed().as_nanos() as f64 / lines.len() as f64;
+        assert_eq!(ok, lines.len(), "{label}: every line must have a date");
+        best = best.min(ns);
+        best_wall = best_wall.min(wall);
+    }
+    let dp = datepattern.unwrap_or("(default)");
+    println!("{label:<20} {dp:<20} {best:>8.1} ns/line (thread CPU time; wall {best_wall:.1})");
+}
+
+fn main() {
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(200_000);
+    let mon = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let make = |f: &dyn Fn(usize) -> String| (0..n).map(f).collect::<Vec<_>>();
+    let syslog = make(&|i| {
+        format!(
+            "{} {:2} {:02}:{:02}:{:02} host sshd[{}]: Failed password for root from 192.0.2.{} port 22 ssh2",
+            mon[i % 12],
+            1 + i % 28,
+            i % 24,
+            i % 60,
+            (i / 7) % 60,
+            1000 + i % 5000,
+            i % 250
+        )
+    });
+    let iso = make(&|i| {
+        format!(
+            "2025-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}+02:00 host app[1]: auth failure from 192.0.2.{}",
+            1 + i % 12,
+            1 + i % 28,
+            i % 24,
+            i % 60,
+            (i / 7) % 60,
+            i % 1_000_000,
+            i % 250
+        )
+    });
+    let nginx = make(&|i| {
+        format!(
+            "2025/{:02}/{:02} {:02}:{:02}:{:02} [error] 1234#0: *{} user \"admin\" was not found in \"/etc/nginx/.htpasswd\", client: 192.0.2.{}, server: example.com",
+            1 + i % 12,
+            1 + i % 28,
+            i % 24,
+            i % 60,
+            (i / 7) % 60,
+            i,
+            i % 250
+        )
+    });
+    let apache = make(&|i| {
+        format!(
+            "192.0.2.{} - - [{:02}/{}/2025:{:02}:{:02}:{:02} +0000] \"GET /wp-login.php HTTP/1.1\" 404 196 \"-\" \"Mozilla/5.0\"",
+            i % 250,
+            1 + i % 28,
+            mon[i % 12],
+            i % 24,
+            i % 60,
+            (i / 7) % 60
+        )
+    });
+    println!("date detection, {n} lines per form, best of 5");
+    bench("syslog", Some("{^LN-BEG}"), &syslog);
+    bench("syslog", None, &syslog);
+    bench("iso8601+zone", Some("{^LN-BEG}"), &iso);
+    bench("iso8601+zone", None, &iso);
+    bench("nginx error log", Some("{^LN-BEG}"), &nginx);
+    bench("nginx error log", None, &nginx);
+    bench("apache access log", Some(r"^[^\[]*\[({DATE})"), &apache);
+    bench("apache access log", None, &apache);
+}
