@@ -234,6 +234,13 @@ impl JournalFile {
         Ok(())
     }
 
+    /// Drops the cached pages and buffers (between polls: nothing is held for idle files).
+    pub fn release(&mut self) {
+        self.pages = Vec::new();
+        self.scratch = Vec::new();
+        self.unpacked = Vec::new();
+    }
+
     fn read_exact_at(&self, buf: &mut [u8], off: u64) -> Result<(), FileError> {
         self.file
             .read_exact_at(buf, off)
