@@ -15,7 +15,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/live");
@@ -32,6 +32,8 @@ struct Side {
     root: PathBuf,
     client: PathBuf,
     zig: bool,
+    /// `fail2zig run` (`ip netns exec` execs it, so this is the daemon's pid).
+    daemon: Option<Child>,
 }
 
 impl Side {
@@ -61,6 +63,7 @@ impl Side {
             root,
             client,
             zig,
+            daemon: None,
         }
     }
 
@@ -68,7 +71,7 @@ impl Side {
         self.root.join("run/server.sock")
     }
 
-    fn start(&self) {
+    fn start(&mut self) {
         let etc = self.root.join("etc");
         let log = std::fs::File::create(self.root.join("run/start.log")).unwrap();
         let mut cmd = Command::new("ip");
@@ -87,9 +90,7 @@ impl Side {
                 .arg(self.root.join("state"))
                 .stdout(Stdio::null())
                 .stderr(log);
-            // The daemon stays in the foreground (`ip netns exec` execs it): Drop kills this pid.
-            let child = cmd.spawn().expect("start fail2zig run");
-            std::fs::write(self.root.join("run/zig.pid"), child.id().to_string()).unwrap();
+            self.daemon = Some(cmd.spawn().expect("start fail2zig run"));
         } else {
             let st = cmd
                 .arg(F2B_CLIENT)
@@ -153,13 +154,14 @@ impl Side {
 
 impl Drop for Side {
     fn drop(&mut self) {
-        if !self.zig {
-            let _ = self.run(&["stop"]);
+        // fail2ban stops by command; only a server that did not answer is killed by its pid.
+        let stopped = self.zig || self.run(&["stop"]).2 == 0;
+        if let Some(mut c) = self.daemon.take() {
+            let _ = c.kill();
+            let _ = c.wait();
         }
-        for pid in ["run/zig.pid", "run/server.pid"] {
-            if let Ok(p) = std::fs::read_to_string(self.root.join(pid)) {
-                let _ = Command::new("kill").args(["-KILL", p.trim()]).status();
-            }
+        if !stopped && let Ok(p) = std::fs::read_to_string(self.root.join("run/server.pid")) {
+            let _ = Command::new("kill").args(["-KILL", p.trim()]).status();
         }
         let _ = Command::new("ip").args(["netns", "del", &self.ns]).status();
     }
@@ -292,8 +294,8 @@ fn same_answers_as_a_real_fail2ban_server() {
         .prefix("f2z-live-")
         .tempdir()
         .unwrap();
-    let reference = Side::new("ref", false, base.path());
-    let zig = Side::new("zig", true, base.path());
+    let mut reference = Side::new("ref", false, base.path());
+    let mut zig = Side::new("zig", true, base.path());
     reference.start();
     zig.start();
     let mut sshd = fails(A, 3, 1000);
