@@ -13,8 +13,8 @@
 //! `[Init]`, which beats `[Definition]`; `known/<k>` keeps the file's `[Init]` value; a passed
 //! option is not read from `[Definition]`; conditional keys `name?cond` keep `<name>`
 //! unsubstituted; tags not found anywhere stay for the filter engine or the action runtime.
-//! Differences: a definition file without `[Definition]` is an error (fail2ban logs one and
-//! yields an empty definition); a `maxlines` that is not an integer is an error (fail2ban warns
+//! Differences: a filter file without `[Definition]` is an error (fail2ban logs one and
+//! yields an empty filter); a `maxlines` that is not an integer is an error (fail2ban warns
 //! and drops it); `maxlines` below 1 becomes 1, as fail2ban's server does.
 
 use std::collections::{HashMap, HashSet};
@@ -94,9 +94,20 @@ impl DefinitionReader {
         config_opts: &'static [&'static str],
         fallback: Option<&Path>,
     ) -> Result<Self, Fail2banError> {
-        let file = format!("{kind}/{name}");
-        let cfg = Merged::read_with_fallback(base, &file, fallback)?;
-        if !cfg.has_section("Definition") {
+        // As `os.path.join("filter.d", name)` in fail2ban: an absolute name is the file itself,
+        // read alone with its includes (fail2ban-regex's `readexplicit` of a foreign file).
+        let explicit = Path::new(name);
+        let (file, cfg) = if explicit.is_absolute() && explicit.is_file() {
+            let cfg = Merged::read_files(&[explicit.to_path_buf()], fallback)?;
+            (name.to_string(), cfg)
+        } else {
+            let file = format!("{kind}/{name}");
+            let cfg = Merged::read_with_fallback(base, &file, fallback)?;
+            (file, cfg)
+        };
+        // A filter without [Definition] can never match; an action without one does nothing
+        // (fail2ban logs an error and runs it as a no-op), which the importer reports.
+        if kind == "filter.d" && !cfg.has_section("Definition") {
             return Err(Fail2banError::NoDefinition {
                 name: file,
                 files: cfg.files.clone(),

@@ -381,6 +381,130 @@ impl CompiledRegex {
     }
 }
 
+/// Rejection filters: one combined DFA pass instead of one search per failregex.
+struct Gates {
+    /// Over the failregexes as compiled, run on the text they see (content or buffer). Sound for
+    /// every pattern: a failregex it does not report cannot match.
+    content: Option<pyre::GateSet>,
+    /// Over the failregexes without their leading `^`, run on the whole line before the prefregex.
+    /// Built only when that is sound: one-line buffers, and a prefregex whose content runs to the
+    /// end of the line (so the content plus `\n` is a suffix of the buffer) or no prefregex.
+    line: Option<LineGate>,
+}
+
+struct LineGate {
+    ascii: regex_automata::meta::Regex,
+    unicode: regex_automata::meta::Regex,
+    /// Failregexes the line gate cannot judge (a `^` elsewhere, a word boundary at the start).
+    always: Vec<usize>,
+}
+
+impl LineGate {
+    fn may_match(&self, hay: &str) -> bool {
+        let re = if hay.is_ascii() {
+            &self.ascii
+        } else {
+            &self.unicode
+        };
+        re.is_match(regex_automata::Input::new(hay))
+    }
+}
+
+impl Gates {
+    fn new(
+        prefregex: Option<&CompiledRegex>,
+        failregex: &[CompiledRegex],
+        maxlines: usize,
+    ) -> Result<Gates, FilterError> {
+        if failregex.is_empty() {
+            return Ok(Gates {
+                content: None,
+                line: None,
+            });
+        }
+        let all: Vec<&pyre::Regex> = failregex.iter().map(|r| &r.regex).collect();
+        let content = pyre::GateSet::new(&all).ok();
+        let content_to_end = match prefregex {
+            None => true,
+            Some(p) => p.expanded.ends_with("(?P<content>.+)$"),
+        };
+        let line = if maxlines == 1 && content_to_end {
+            let (mut ascii, mut unicode, mut always) = (Vec::new(), Vec::new(), Vec::new());
+            for (i, r) in failregex.iter().enumerate() {
+                let t = r.regex.translation();
+                match (
+                    strip_caret(&r.expanded),
+                    t.ascii_gate.strip_prefix("\\A"),
+                    t.gate.strip_prefix("\\A"),
+                ) {
+                    (Some(_), Some(a), Some(u)) => {
+                        ascii.push(a);
+                        unicode.push(u);
+                    }
+                    _ => always.push(i),
+                }
+            }
+            let build = |pats: &[&str]| {
+                regex_automata::meta::Regex::builder()
+                    .configure(
+                        regex_automata::meta::Config::new()
+                            .match_kind(regex_automata::MatchKind::All),
+                    )
+                    .build_many(pats)
+                    .ok()
+            };
+            match (build(&ascii), build(&unicode)) {
+                (Some(ascii), Some(unicode)) => Some(LineGate {
+                    ascii,
+                    unicode,
+                    always,
+                }),
+                _ => None,
+            }
+        } else {
+            None
+        };
+        Ok(Gates { content, line })
+    }
+}
+
+/// A failregex without its leading `^`, when the result matches (as a search) wherever the
+/// original matches at the start of a suffix of the text: no other `^` or `\A` outside classes
+/// and no word boundary or lookbehind right after the `^`.
+fn strip_caret(re: &str) -> Option<String> {
+    let rest = re.strip_prefix('^')?;
+    if rest.starts_with("\\b") || rest.starts_with("\\B") || rest.starts_with("(?<") {
+        return None;
+    }
+    let b = rest.as_bytes();
+    let (mut i, mut in_class) = (0, false);
+    while i < b.len() {
+        match b[i] {
+            b'\\' => {
+                if !in_class && b.get(i + 1) == Some(&b'A') {
+                    return None;
+                }
+                i += 2;
+                continue;
+            }
+            b'[' if !in_class => {
+                in_class = true;
+                if b.get(i + 1) == Some(&b'^') {
+                    i += 1;
+                }
+                if b.get(i + 1) == Some(&b']') {
+                    i += 1;
+                }
+            }
+            b']' if in_class => in_class = false,
+            b'^' if !in_class => return None,
+            _ => {}
+        }
+        i += 1;
+    }
+    Some(rest.to_string())
+}
+
 /// Python's `str.splitlines()` (without keepends).
 fn python_splitlines(s: &str) -> Vec<&str> {
     let mut out = Vec::new();
@@ -466,6 +590,7 @@ pub struct Filter {
     ignoreregex: Vec<CompiledRegex>,
     maxlines: usize,
     settings: FilterSettings,
+    gates: Gates,
     date: Option<DateDetector>,
     datepattern: Option<String>,
     journalmatch: Vec<String>,
@@ -475,6 +600,7 @@ pub struct Filter {
     last_integral: bool,
     date_integral: bool,
     pref_matched: bool,
+    scratch: String,
     mlfid: MlfidCache,
 }
 
@@ -589,12 +715,14 @@ impl Filter {
                 pattern: datepattern.clone().unwrap_or_default(),
                 source: Box::new(e),
             })?;
+        let gates = Gates::new(prefregex.as_ref(), &failregex, maxlines)?;
         Ok(Filter {
             prefregex,
             failregex,
             ignoreregex,
             maxlines,
             settings: settings.clone(),
+            gates,
             date: Some(date),
             datepattern,
             journalmatch: r.journalmatch.clone(),
@@ -604,6 +732,7 @@ impl Filter {
             last_integral: false,
             date_integral: false,
             pref_matched: false,
+            scratch: String::new(),
             mlfid: MlfidCache::default(),
         })
     }
@@ -636,7 +765,7 @@ impl Filter {
     pub fn date_detector(&self) -> Option<&DateDetector> {
         self.date.as_ref()
     }
-    /// The current multi-line buffer.
+    /// The current multi-line buffer (kept up to date for `maxlines > 1`).
     pub fn line_buffer(&self) -> &[Line] {
         &self.line_buffer
     }
@@ -656,26 +785,21 @@ impl Filter {
         let recent = |last: Option<f64>| last.is_some_and(|d| d > now - 60.0);
         let mut no_date = false;
         let mut date: Option<f64> = None;
-        let mut tuple = TupleLine {
-            prefix: String::new(),
-            date: String::new(),
-            suffix: line.to_string(),
-        };
+        // How the line is split: the date span cut out, or the whole line (with the last date
+        // text when that date is reused).
+        let mut cut: Option<(usize, usize)> = None;
+        let mut reuse_last = false;
         let mut integral = false;
         let hit = self.date.as_mut().and_then(|d| d.detect(line, now));
         if let Some(hit) = hit {
             let (s, e) = hit.span;
-            tuple = TupleLine {
-                prefix: line[..s].to_string(),
-                date: line[s..e].to_string(),
-                suffix: line[e..].to_string(),
-            };
+            cut = Some((s, e));
             if s < e {
                 match hit.time {
                     Ok(t) => {
                         date = Some(t);
                         integral = hit.integral;
-                        self.last_time_text = tuple.date.clone();
+                        self.last_time_text = line[s..e].to_string();
                         self.last_date = Some(t);
                         self.last_integral = integral;
                     }
@@ -687,11 +811,11 @@ impl Filter {
                         };
                     }
                     Err(_) => {
-                        tracing::debug!("failed to parse date text {:?}", tuple.date);
+                        tracing::debug!("failed to parse date text {:?}", &line[s..e]);
                     }
                 }
             } else if recent(self.last_date) {
-                tuple = self.with_last_date(line);
+                (cut, reuse_last) = (None, true);
                 date = self.last_date;
                 integral = self.last_integral;
             } else {
@@ -701,7 +825,7 @@ impl Filter {
         if date.is_none() {
             no_date = true;
             if recent(self.last_date) {
-                tuple = self.with_last_date(line);
+                (cut, reuse_last) = (None, true);
                 date = self.last_date;
                 integral = self.last_integral;
             } else if self.settings.undated_is_now {
@@ -709,15 +833,48 @@ impl Filter {
             }
         }
         self.date_integral = integral;
+        let (prefix, suffix) = match cut {
+            Some((s, e)) => (&line[..s], &line[e..]),
+            None => ("", line),
+        };
+        if self.rejected_early(prefix, suffix) {
+            return LineOutcome {
+                prefregex_matched: self.pref_matched,
+                ..LineOutcome::default()
+            };
+        }
+        let tuple = TupleLine {
+            prefix: prefix.to_string(),
+            date: match cut {
+                Some((s, e)) => line[s..e].to_string(),
+                None if reuse_last => self.last_time_text.clone(),
+                None => String::new(),
+            },
+            suffix: suffix.to_string(),
+        };
         self.find_failure(tuple, date, no_date, now)
     }
 
-    fn with_last_date(&self, line: &str) -> TupleLine {
-        TupleLine {
-            prefix: String::new(),
-            date: self.last_time_text.clone(),
-            suffix: line.to_string(),
+    /// Server and `-o` mode: a line no failregex can match yields nothing and changes no state
+    /// that matters with one-line buffers, so nothing more is done for it. (fail2ban-regex's
+    /// report needs the prefregex and ignoreregex statistics of every line: checkAll mode runs
+    /// everything.)
+    fn rejected_early(&mut self, prefix: &str, suffix: &str) -> bool {
+        if self.settings.check_all || self.maxlines != 1 {
+            return false;
         }
+        let Some(g) = &self.gates.line else {
+            return false;
+        };
+        if !g.always.is_empty() {
+            return false;
+        }
+        let text = &mut self.scratch;
+        text.clear();
+        text.push_str(prefix);
+        text.push_str(suffix);
+        text.push('\n');
+        !g.may_match(text)
     }
 
     /// fail2ban's `processLine((prefix, datetext, suffix), date)`: a line whose date is known
@@ -727,6 +884,12 @@ impl Filter {
         self.last_date = Some(date);
         self.last_integral = date.fract() == 0.0;
         self.date_integral = self.last_integral;
+        if self.rejected_early(&tuple.prefix, &tuple.suffix) {
+            return LineOutcome {
+                prefregex_matched: self.pref_matched,
+                ..LineOutcome::default()
+            };
+        }
         self.find_failure(tuple, Some(date), false, now)
     }
 
@@ -807,7 +970,6 @@ impl Filter {
         }
         let org = self.line_buffer.clone();
         let mut buf: Option<String> = Some(Filter::buffer_text(&org));
-
         if !self.ignoreregex.is_empty()
             && self.ignoreregex.len() + 2 < self.failregex.len()
             && self.ignore_line(buf.as_deref().unwrap_or(""), None, &mut out)
@@ -839,11 +1001,29 @@ impl Filter {
             }
         }
 
+        // Which failregexes may match the text they see (None = not known: try all).
+        let mut cands: Option<Vec<bool>> = None;
         for idx in 0..self.failregex.len() {
             let cur = match buf.take() {
                 Some(b) => b,
-                None => Filter::buffer_text(&self.line_buffer),
+                None => {
+                    cands = None;
+                    Filter::buffer_text(&self.line_buffer)
+                }
             };
+            if idx == 0 {
+                if let Some(g) = &self.gates.content {
+                    let mut v = vec![false; self.failregex.len()];
+                    for i in g.candidates(&cur) {
+                        v[i] = true;
+                    }
+                    cands = Some(v);
+                }
+            }
+            if cands.as_ref().is_some_and(|c| !c[idx]) {
+                buf = Some(cur);
+                continue;
+            }
             let Some(hit) = self.failregex[idx].search(&cur, &org) else {
                 buf = Some(cur);
                 continue;

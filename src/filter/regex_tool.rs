@@ -72,6 +72,29 @@ fn chain(e: &dyn std::error::Error) -> String {
     s
 }
 
+/// A log file read line by line as fail2ban-regex's `FileContainer` does: split at `\n`, UTF-8
+/// with U+FFFD for invalid bytes, trailing `\r`/`\n` stripped, and a last line without its `\n`
+/// not read (it may still be being written).
+struct LogLines<R> {
+    reader: R,
+    buf: Vec<u8>,
+}
+
+impl<R: std::io::BufRead> Iterator for LogLines<R> {
+    type Item = std::io::Result<String>;
+    fn next(&mut self) -> Option<std::io::Result<String>> {
+        self.buf.clear();
+        match self.reader.read_until(b'\n', &mut self.buf) {
+            Err(e) => Some(Err(e)),
+            Ok(_) if self.buf.last() != Some(&b'\n') => None,
+            Ok(_) => {
+                let s = String::from_utf8_lossy(&self.buf);
+                Some(Ok(s.trim_end_matches(['\r', '\n']).to_string()))
+            }
+        }
+    }
+}
+
 /// fail2ban-regex's `shortstr`.
 fn shortstr(s: &str, l: usize) -> String {
     if s.chars().count() > l {
@@ -342,17 +365,21 @@ impl<'a> Tool<'a> {
             head.push(format!("Use ignoreregex line : {}", shortstr(i, 53)));
         }
         let log_path = Path::new(&a.log);
-        let lines: Vec<String> = if log_path.is_file() {
+        let mut lines: Box<dyn Iterator<Item = std::io::Result<String>>> = if log_path.is_file() {
             head.push(format!("Use         log file : {}", a.log));
             head.push(format!("Use         encoding : {}", a.opts.encoding));
-            super::compat::read_log_lines(log_path, true)
-                .map_err(|e| ToolError::Reported(format!("ERROR: cannot read {}: {e}", a.log)))?
+            let f = std::fs::File::open(log_path)
+                .map_err(|e| ToolError::Reported(format!("ERROR: cannot read {}: {e}", a.log)))?;
+            Box::new(LogLines {
+                reader: std::io::BufReader::with_capacity(1 << 16, f),
+                buf: Vec::new(),
+            })
         } else if filter.maxlines() <= 1 && !a.log.contains('\n') {
             head.push(format!(
                 "Use      single line : {}",
                 shortstr(&a.log.replace('\n', "\\n"), 53)
             ));
-            vec![a.log.clone()]
+            Box::new(std::iter::once(Ok(a.log.clone())))
         } else {
             let l: Vec<String> = a.log.split('\n').map(String::from).collect();
             head.push(format!("Use      multi line : {} line(s)", l.len()));
@@ -364,7 +391,7 @@ impl<'a> Tool<'a> {
                 head.push(format!("| {:>2}: {}", i + 1, shortstr(x, 53)));
             }
             head.push("`-".into());
-            l
+            Box::new(l.into_iter().map(Ok))
         };
         if !quiet {
             head.push(String::new());
@@ -372,13 +399,13 @@ impl<'a> Tool<'a> {
                 writeln!(w, "{h}")?;
             }
         }
-        self.process(&mut filter, &lines, w)
+        self.process(&mut filter, &mut lines, w)
     }
 
     fn process(
         &mut self,
         filter: &mut Filter,
-        lines: &[String],
+        lines: &mut dyn Iterator<Item = std::io::Result<String>>,
         w: &mut dyn Write,
     ) -> Result<i32, ToolError> {
         let a = self.args;
@@ -394,7 +421,9 @@ impl<'a> Tool<'a> {
         let mut pref_matched = 0usize;
         let mut pref_groups: Vec<String> = Vec::new();
         let mut rows: Vec<(Finding, usize)> = Vec::new();
-        for (n, line) in lines.iter().enumerate() {
+        for (n, line) in lines.enumerate() {
+            let line = line
+                .map_err(|e| ToolError::Reported(format!("ERROR: cannot read {}: {e}", a.log)))?;
             let line = line.trim_end_matches(['\r', '\n']);
             if line.starts_with('#') || line.is_empty() {
                 continue;

@@ -11,14 +11,14 @@
 //! `nftables.rs` (the backend) decides what to send. Nothing here execs or touches files.
 //!
 //! Socket options: rustix has typed setters for `SO_RCVBUF(FORCE)`/`SO_SNDBUF(FORCE)`, which we
-//! use, but none for `SOL_NETLINK` `NETLINK_EXT_ACK`/`NETLINK_CAP_ACK`, and a raw `setsockopt`
-//! would need `unsafe`, which the crate denies. So error replies echo the whole request (the
-//! receive buffer is sized for that, 256 KiB) and carry no extended-ACK text on kernels that only
-//! send it on request; the parser still reads `NLMSGERR_ATTR_MSG`/`OFFS` whenever they are present.
+//! use; `NETLINK_EXT_ACK` (the kernel's error text and attribute offset) and `NETLINK_CAP_ACK`
+//! (errors without the echoed request) are set through `crate::sandbox::set_netlink_flag`, the
+//! crate's one `unsafe` setsockopt. A kernel refusing them still works: error replies then echo
+//! the request (the receive buffer is sized for that, 256 KiB) and carry no text.
 
 use std::collections::HashMap;
 use std::fmt;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use rustix::event::{PollFd, PollFlags, Timespec, poll};
@@ -629,6 +629,14 @@ impl NetlinkSocket {
             sockopt::set_socket_send_buffer_size(&fd, SNDBUF_BYTES).map_err(setup("SO_SNDBUF"))?;
         }
         let sndbuf = sockopt::socket_send_buffer_size(&fd).map_err(setup("SO_SNDBUF read"))?;
+        for option in [
+            crate::sandbox::NETLINK_EXT_ACK,
+            crate::sandbox::NETLINK_CAP_ACK,
+        ] {
+            if let Err(e) = crate::sandbox::set_netlink_flag(fd.as_fd(), option) {
+                tracing::debug!("netlink option {option} refused by the kernel: {e}");
+            }
+        }
         rustix::net::bind(&fd, &SocketAddrNetlink::new(0, 0)).map_err(setup("bind"))?;
         let addr = rustix::net::getsockname(&fd).map_err(setup("getsockname"))?;
         let port_id = port_id_of(addr)?;

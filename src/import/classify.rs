@@ -207,6 +207,12 @@ pub fn classify(action: &RawAction) -> Decision {
         );
     }
     let Some(class) = stock_class(&action.file) else {
+        if action.props.iter().all(|(k, _)| !k.starts_with("action")) {
+            return reject(
+                ActionClass::Custom,
+                "custom action without commands (no [Definition]); it does nothing in fail2ban either",
+            );
+        }
         return reject(
             ActionClass::Custom,
             "custom action: it runs shell commands and fail2zig never runs a shell",
