@@ -492,3 +492,57 @@ fn the_daemon_never_execs_or_forks() {
         calls.join("\n")
     );
 }
+
+#[test]
+fn sighup_reloads_the_configuration() {
+    let mut env = Env::new("");
+    env.start();
+    assert_eq!(env.client(&["get", "sshd", "maxretry"]).0.trim(), "3");
+    let cfg = env.dir.join("fail2zig.toml");
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("maxretry = 3", "maxretry = 7");
+    std::fs::write(&cfg, text).unwrap();
+    let pid = env.daemon.as_ref().unwrap().id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-HUP", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let t = Instant::now();
+    while env.client(&["get", "sshd", "maxretry"]).0.trim() != "7" {
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "not reloaded; log:\n{}",
+            env.daemon_log()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The daemon still runs and bans with the new setting.
+    env.append(&fails(A, 3));
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!env.banned(A), "maxretry 7 after reload");
+}
+
+#[test]
+fn client_restart_and_reload_of_a_jail() {
+    let mut env = Env::new("");
+    env.start();
+    env.append(&fails(A, 3));
+    env.wait_banned(A, Duration::from_secs(5));
+    let (out, rc) = env.client(&["restart", "sshd"]);
+    assert_eq!(rc, 0, "{out}");
+    let (status, _) = env.client(&["status", "sshd"]);
+    assert!(
+        status_field(&status, "Banned IP list:").contains(A),
+        "ban lost by restart: {status}"
+    );
+    assert!(env.banned(A));
+    let (out, rc) = env.client(&["reload", "nosuchjail"]);
+    assert_eq!(rc, 255, "{out}");
+    assert!(out.contains("No section: 'nosuchjail'"), "{out}");
+    let (out, rc) = env.client(&["get", "loglevel"]);
+    assert_eq!((out.trim(), rc), ("Current logging level is 'INFO'", 0));
+}

@@ -83,3 +83,20 @@ fn reader_cases() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert!(checked >= 15, "only {checked} entries");
 }
+
+/// An absolute file name is read alone with its includes, as fail2ban-regex reads a filter file
+/// outside filter.d.
+#[test]
+fn absolute_filter_file_is_read_explicitly() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/fail2ban/layering");
+    let file = root.join("filter.d/loop.conf");
+    let def = fail2zig::fail2ban::read_filter_with(
+        Path::new("/nonexistent"),
+        &file.to_string_lossy(),
+        &Default::default(),
+    )
+    .expect("explicit file");
+    let by_name = fail2zig::fail2ban::read_filter(&root, "loop").expect("by name");
+    assert_eq!(def, by_name);
+    assert_eq!(def.failregex, vec!["^loop <HOST>".to_string()]);
+}

@@ -1,7 +1,7 @@
 //! `fail2zig import` output handling through the library entry point the CLI calls: `-o` writes
 //! the file, never overwrites it without `--force`, and a missing directory is a clear error.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use fail2zig::cli::import::ImportArgs;
 use fail2zig::import::{ImportError, check_toml, run};
@@ -52,4 +52,65 @@ fn missing_directory_is_an_error() {
         text,
         "cannot read the fail2ban configuration in /nonexistent/fail2ban: base configuration directory /nonexistent/fail2ban does not exist"
     );
+}
+
+fn fail2zig(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_fail2zig"))
+        .args(args)
+        .output()
+        .expect("run fail2zig")
+}
+
+#[test]
+fn binary_import_then_check() {
+    let out = fail2zig(&["import"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).expect("utf-8");
+    let stderr = String::from_utf8(out.stderr).expect("utf-8");
+    assert!(stdout.contains("[jails.sshd]"), "{stdout}");
+    assert!(
+        stderr
+            .lines()
+            .last()
+            .is_some_and(|l| l.starts_with("summary: ")),
+        "{stderr}"
+    );
+
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let file = tmp.path().join("fail2zig.toml");
+    let path = file.to_str().expect("utf-8 path");
+    let out = fail2zig(&["import", "/etc/fail2ban", "-o", path]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&file).expect("written"), stdout);
+    let check = fail2zig(&["check", "-c", path]);
+    assert!(
+        check.status.success(),
+        "fail2zig check: {}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let again = fail2zig(&["import", "/etc/fail2ban", "-o", path]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("use --force"));
+}
+
+#[test]
+fn binary_reports_broken_file_with_line() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/import/broken-duplicate/tree");
+    let out = fail2zig(&["import", dir.to_str().expect("utf-8 path")]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("fail2zig import: error: ")
+            && stderr.contains("jail.conf:7: option 'maxretry' in section [sshd] already exists"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
 }

@@ -376,3 +376,41 @@ fn client_times_out_on_a_silent_server() {
     }
     assert!(t0.elapsed() < Duration::from_secs(2));
 }
+
+/// A client that pipelines far more requests than are served at once gets every answer, in
+/// order, while the server holds at most one maximal frame of it.
+#[test]
+fn heavy_pipelining_is_served_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = bind(dir.path(), Limits::default());
+    let path = server.path().to_path_buf();
+    let n = 3000;
+    let (_server, answers) = with_server(server, || {
+        let mut s = UnixStream::connect(&path).unwrap();
+        let writer = s.try_clone().unwrap();
+        let sender = std::thread::spawn(move || {
+            let mut w = writer;
+            for i in 0..n {
+                let req = encode_request(&[format!("r{i}")]).unwrap();
+                w.write_all(&req).unwrap();
+            }
+        });
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        let mut r = FrameReader::default();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 8192];
+        while got.len() < n {
+            let k = s.read(&mut buf).unwrap();
+            assert!(k > 0, "closed after {} answers", got.len());
+            r.push(&buf[..k]);
+            while let Some(p) = r.next_payload(MAX_RESPONSE).unwrap() {
+                got.push(decode_response(&p).unwrap());
+            }
+        }
+        sender.join().unwrap();
+        got
+    });
+    for (i, a) in answers.iter().enumerate() {
+        assert_eq!(a, &Response::Ok(Value::str_list([format!("r{i}")])));
+    }
+}

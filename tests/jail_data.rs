@@ -293,6 +293,17 @@ fn run(sc: &mut Scenario, cmd: &str, words: &[&str], other: &mut Option<Scenario
             events = sc.jail().ban_manual(words[0], now, &mut history);
             sc.history = history;
         }
+        "attempt" => {
+            let now: f64 = kv(words, "now").unwrap().parse().unwrap();
+            let lines: Vec<String> = words[1..]
+                .iter()
+                .filter(|w| !w.contains('='))
+                .map(|w| w.to_string())
+                .collect();
+            let mut history = std::mem::take(&mut sc.history);
+            events = sc.jail().attempt(words[0], &lines, now, &mut history);
+            sc.history = history;
+        }
         "unbanip" => {
             let mut history = std::mem::take(&mut sc.history);
             events = sc.jail().unban(words[0], &mut history);

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use fail2zig::filter::pyre::{Options, Regex};
+use fail2zig::filter::pyre::{GateSet, Options, Regex};
 use serde_json::{Value, json};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -127,6 +127,7 @@ fn differential(requests: &[Value]) -> (usize, std::collections::BTreeSet<String
     let known = known_divergences();
     let mut failures = vec![];
     let mut shown = std::collections::BTreeSet::new();
+    let mut gates = std::collections::HashMap::new();
     for (req, py) in requests.iter().zip(&answers) {
         let got = ours(req);
         let agree = match (py.get("error"), got.get("error")) {
@@ -140,6 +141,20 @@ fn differential(requests: &[Value]) -> (usize, std::collections::BTreeSet<String
         }
         if !agree && listed {
             shown.insert(req["re"].as_str().unwrap_or_default().to_string());
+        }
+        // The gates (alone and as a GateSet) never reject a text Python matches.
+        let whole = req.get("pos").is_none() && req.get("endpos").is_none();
+        if whole && py["groups"].is_array() {
+            let key = (req["re"].to_string(), req["flags"].to_string());
+            let gate = gates.entry(key).or_insert_with(|| {
+                let flags = req["flags"].as_str().unwrap_or_default();
+                let r = Regex::new(req["re"].as_str().unwrap_or_default(), &options(flags)).ok()?;
+                GateSet::new(&[&r]).ok()
+            });
+            let hay = req["hay"].as_str().unwrap_or_default();
+            if gate.as_ref().is_some_and(|g| g.candidates(hay) != [0]) {
+                failures.push(format!("{req}: gate rejects a text Python matches"));
+            }
         }
     }
     assert!(
@@ -256,10 +271,21 @@ fn corpus_lines() -> Vec<String> {
     lines.into_iter().collect()
 }
 
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut msg = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        msg.push_str(&format!(": {s}"));
+        src = s.source();
+    }
+    msg
+}
+
 #[test]
 fn every_stock_regex_compiles_and_agrees_on_the_corpus() {
     let dump = run_tool(&[&format!("{ROOT}/tools/pyre-dump-stock-regexes.py")], "");
     let mut regexes: Vec<(String, String)> = vec![];
+    let mut filters: Vec<String> = vec![];
     for line in dump.lines() {
         let v: Value = serde_json::from_str(line).expect("dump JSON");
         if let Some(why) = v.get("unreadable") {
@@ -270,20 +296,16 @@ fn every_stock_regex_compiles_and_agrees_on_the_corpus() {
             v["regex"].as_str().expect("regex").to_string(),
             flags.into(),
         ));
+        filters.push(format!("{}/{}/{}", v["filter"], v["mode"], v["logtype"]));
     }
+    assert_eq!(filters.len(), regexes.len());
     assert!(regexes.len() > 300, "only {} stock regexes", regexes.len());
     let compiled: Vec<Regex> = regexes
         .iter()
         .map(|(r, f)| {
-            Regex::new(r, &options(f)).unwrap_or_else(|e| {
-                let mut chain = e.to_string();
-                let mut src = std::error::Error::source(&e);
-                while let Some(s) = src {
-                    chain.push_str(&format!(": {s}"));
-                    src = s.source();
-                }
-                panic!("{chain}")
-            })
+            Regex::new(r, &options(f))
+                .and_then(|re| re.compile_all().map(|()| re))
+                .unwrap_or_else(|e| panic!("{}", chain(&e)))
         })
         .collect();
     let lines = corpus_lines();
@@ -306,7 +328,27 @@ fn every_stock_regex_compiles_and_agrees_on_the_corpus() {
             v[2].clone(),
         );
     }
+    // One GateSet per filter (as the filter engine builds them) must never miss a match.
     let mut failures = vec![];
+    let names: std::collections::BTreeSet<&String> = filters.iter().collect();
+    for name in names {
+        let members: Vec<usize> = (0..compiled.len())
+            .filter(|i| &filters[*i] == name)
+            .collect();
+        let refs: Vec<&Regex> = members.iter().map(|i| &compiled[*i]).collect();
+        let gates = GateSet::new(&refs).unwrap_or_else(|e| panic!("{name}: {e}"));
+        gates
+            .compile_all()
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        for (li, line) in lines.iter().enumerate() {
+            let cands = gates.candidates(line);
+            for (k, ri) in members.iter().enumerate() {
+                if python.contains_key(&(*ri, li)) && !cands.contains(&k) {
+                    failures.push(format!("gate set misses {:?} on {line:?}", regexes[*ri].0));
+                }
+            }
+        }
+    }
     let mut matches = 0;
     for (ri, re) in compiled.iter().enumerate() {
         for (li, line) in lines.iter().enumerate() {
@@ -324,8 +366,12 @@ fn every_stock_regex_compiles_and_agrees_on_the_corpus() {
         }
     }
     println!(
-        "{} stock regexes x {} corpus lines: {} matches, {} differences",
+        "{} stock regexes of {} filters x {} corpus lines: {} matches, {} differences",
         compiled.len(),
+        filters
+            .iter()
+            .collect::<std::collections::BTreeSet<_>>()
+            .len(),
         lines.len(),
         matches,
         failures.len()

@@ -17,6 +17,8 @@ struct Run {
     dir: tempfile::TempDir,
     watcher: Option<LogWatcher>,
     glob: String,
+    /// Extra globs followed in `tail` mode (`option tailglob`).
+    tail_globs: Vec<String>,
     opts: WatchOptions,
     seek: Option<f64>,
 }
@@ -63,7 +65,15 @@ impl Run {
 
     fn start(&mut self, positions: Vec<FilePosition>) {
         let glob = self.p(&self.glob).to_string_lossy().into_owned();
-        let mut w = LogWatcher::new(&[glob], positions, self.opts.clone()).unwrap();
+        let mut w = if self.tail_globs.is_empty() {
+            LogWatcher::new(&[glob], positions, self.opts.clone()).unwrap()
+        } else {
+            let mut modes = vec![(glob, self.opts.read_from)];
+            for g in &self.tail_globs {
+                modes.push((self.p(g).to_string_lossy().into_owned(), ReadFrom::Tail));
+            }
+            LogWatcher::with_modes(&modes, positions, self.opts.clone()).unwrap()
+        };
         if let Some(not_before) = self.seek {
             w.set_start_seek(StartSeek {
                 not_before,
@@ -95,6 +105,7 @@ impl Run {
                 ("encoding", v) => self.opts.encoding = Encoding::parse(v).unwrap(),
                 ("seek", v) => self.seek = Some(v.parse().unwrap()),
                 ("glob", v) => self.glob = v.to_string(),
+                ("tailglob", v) => self.tail_globs.push(v.to_string()),
                 ("drain_ms", v) => {
                     self.opts.drain_grace = std::time::Duration::from_millis(v.parse().unwrap())
                 }
@@ -125,6 +136,7 @@ impl Run {
                     .unwrap();
             }
             "delete" => fs::remove_file(self.p(words[1])).unwrap(),
+            "mkdir" => fs::create_dir(self.p(words[1])).unwrap(),
             "start" => self.start(Vec::new()),
             "stop" => {
                 // save positions through the state file, as the daemon does at stop
@@ -247,6 +259,7 @@ fn watch_scripts() {
                 dir: tempfile::tempdir().unwrap(),
                 watcher: None,
                 glob: "*.log".into(),
+                tail_globs: Vec::new(),
                 opts: WatchOptions {
                     inotify,
                     ..WatchOptions::default()

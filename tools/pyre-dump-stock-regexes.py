@@ -11,7 +11,9 @@ Output: JSON lines {"filter", "mode", "logtype", "kind" (prefregex|failregex|ign
 "multiline" (bool, failregex with maxlines > 1), "regex" (the final Python pattern)},
 distinct by (kind, multiline, regex); a test-suite zzz filter that fail2ban cannot read
 gives {"filter", "unreadable": reason}. Nothing of fail2ban is copied; run it at test time.
-Usage: tools/pyre-dump-stock-regexes.py [CONFIG_DIR]   (default /etc/fail2ban)
+Usage: tools/pyre-dump-stock-regexes.py [--only FILTER[:MODE[:LOGTYPE]]] [CONFIG_DIR]
+(default /etc/fail2ban). --only prints one filter/mode/logtype, in fail2ban's order, with
+duplicates, so the output is that filter's regex list (for benchmarks).
 """
 import atexit
 import glob
@@ -73,9 +75,16 @@ def modes(base, name):
 
 
 def main():
-    config_dir = sys.argv[1] if len(sys.argv) > 1 else "/etc/fail2ban"
+    args = sys.argv[1:]
+    only = None
+    if args[:1] == ["--only"]:
+        only = (args[1].split(":") + [None, None])[:3]
+        args = args[2:]
+    config_dir = args[0] if args else "/etc/fail2ban"
     seen = set()
     for base, name in filters(config_dir):
+        if only and name != only[0]:
+            continue
         try:
             found = modes(base, name)
         except Exception as e:  # a test-suite filter fail2ban itself cannot read
@@ -83,8 +92,10 @@ def main():
                 raise
             print(json.dumps({"filter": name, "unreadable": str(e).splitlines()[0]}))
             continue
+        if only and only[1]:
+            found = [only[1]]
         for mode in found:
-            for logtype in LOGTYPES:
+            for logtype in [only[2] or "file"] if only else LOGTYPES:
                 opts = {"logtype": logtype}
                 if mode is not None:
                     opts["mode"] = mode
@@ -103,7 +114,7 @@ def main():
                     for value in values:
                         final = Regex(value, multiline=multiline, useDns="warn")._regex
                         key = (kind, multiline, final)
-                        if key in seen:
+                        if key in seen and not only:
                             continue
                         seen.add(key)
                         print(json.dumps({"filter": name, "mode": mode, "logtype": logtype,

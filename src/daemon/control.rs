@@ -6,8 +6,8 @@ use super::jails;
 use super::runtime::{Daemon, now};
 use crate::config::{TimeSpan, UseDns};
 use crate::ipc::{
-    BanEntry as IpcBan, Control, ControlError, JailOption, JailStatus, ReloadRequest, Setting,
-    UnbanOutcome, Value,
+    BanEntry as IpcBan, Control, ControlError, JailOption, JailStatus, ReloadRequest, ServerOption,
+    Setting, UnbanOutcome, Value,
 };
 use crate::jail::JailEvent;
 
@@ -75,7 +75,7 @@ impl Control for Daemon {
                 out.push(IpcBan {
                     ip: id.clone(),
                     start: b.time as i64,
-                    bantime: if bt < 0.0 { -1 } else { bt as i64 },
+                    bantime: bt as i64,
                 });
             }
         }
@@ -342,6 +342,16 @@ impl Control for Daemon {
     }
 
     fn reload(&mut self, request: &ReloadRequest) -> Result<(), ControlError> {
+        if let Some(j) = &request.jail {
+            // fail2ban's order: the configuration must have the section, then the jail must run
+            // (unless `--if-exists` asks to create it).
+            if !self.settings.jails.iter().any(|c| &c.name == j) {
+                return Err(ControlError::no_section(j));
+            }
+            if !request.if_exists && self.index(j).is_err() {
+                return Err(ControlError::UnknownJail(j.clone()));
+            }
+        }
         if request.unban {
             let names: Vec<String> = self
                 .jails
@@ -383,6 +393,35 @@ impl Control for Daemon {
 
     fn shutdown(&mut self) {
         self.request_stop();
+    }
+
+    fn get_server(&self, option: ServerOption) -> Result<Value, ControlError> {
+        Ok(match option {
+            ServerOption::LogLevel => Value::Str(self.settings.loglevel.to_ascii_uppercase()),
+            ServerOption::LogTarget => Value::Str("STDERR".into()),
+            ServerOption::SyslogSocket => Value::Str("auto".into()),
+            // No SQLite database: the state file is fail2zig's own (fail2ban prints
+            // "Database currently disabled" for None).
+            ServerOption::DbFile => Value::None,
+            ServerOption::DbMaxMatches => Value::None,
+            ServerOption::DbPurgeAge => Value::None,
+            ServerOption::AllowIpv6 => Value::Str("auto".into()),
+        })
+    }
+
+    fn set_server(&mut self, option: ServerOption, value: &str) -> Result<(), ControlError> {
+        match option {
+            ServerOption::LogLevel if crate::config::log_filter(value).is_some() => {
+                self.settings.loglevel = value.to_string();
+                Ok(())
+            }
+            ServerOption::LogLevel => Err(ControlError::Refused(format!(
+                "Invalid log level {value:?}"
+            ))),
+            _ => Err(ControlError::Unsupported(
+                "changing this server option at run time",
+            )),
+        }
     }
 
     fn restart(&mut self) -> Result<(), ControlError> {

@@ -182,22 +182,13 @@ pub fn build(
         jail: c.name.clone(),
         source,
     };
-    let mut globs = Vec::new();
-    let mut read_from = ReadFrom::Head;
-    for entry in &c.logpath {
-        let (g, mode) = split_logpath(entry);
-        if mode == ReadFrom::Tail {
-            read_from = ReadFrom::Tail;
-        }
-        globs.push(g);
-    }
+    let globs: Vec<(String, ReadFrom)> = c.logpath.iter().map(|e| split_logpath(e)).collect();
     let opts = WatchOptions {
         encoding: Encoding::parse(&c.logencoding).map_err(watch_err)?,
-        read_from,
         inotify: backend != "polling",
         ..WatchOptions::default()
     };
-    let mut watcher = LogWatcher::new(&globs, positions, opts).map_err(watch_err)?;
+    let mut watcher = LogWatcher::with_modes(&globs, positions, opts).map_err(watch_err)?;
     if let Ok(mut dates) =
         DateDetector::new(c.filter.datepattern.as_deref(), c.logtimezone.as_deref())
     {

@@ -25,6 +25,11 @@ use crate::persist;
 const POSITIONS_EVERY: Duration = Duration::from_secs(10);
 /// How often failed firewall operations are retried.
 const RETRY_EVERY: Duration = Duration::from_secs(5);
+/// How often old ban history is forgotten (fail2ban's hourly purge).
+const PURGE_EVERY: Duration = Duration::from_secs(3600);
+/// fail2ban's stock `dbpurgeage` (1 day): older history no longer raises bantime; current
+/// bans are kept whatever their age.
+const HISTORY_AGE: f64 = 86400.0;
 /// The longest the loop sleeps.
 const MAX_SLEEP: Duration = Duration::from_secs(1);
 
@@ -137,6 +142,7 @@ pub struct Daemon {
     zone: LocalZone,
     pending: Vec<Pending>,
     last_retry: Instant,
+    last_purge: Instant,
     last_positions: Instant,
     positions_dirty: bool,
     pub(super) stop: bool,
@@ -167,9 +173,6 @@ impl Daemon {
                 jails::positions_for(&c.name, &state.positions),
                 t,
             )?;
-            for f in rj.watcher.files() {
-                tracing::info!(target: "fail2ban.filter", "Added logfile: '{}'", f.display());
-            }
             if rj.watcher.files().is_empty() {
                 tracing::warn!(target: "fail2ban.filter", "[{}] no file matches {:?} yet; files that appear later are followed", c.name, c.logpath);
             }
@@ -191,6 +194,7 @@ impl Daemon {
             zone: LocalZone(crate::date::TimeZone::local()),
             pending: Vec::new(),
             last_retry: Instant::now(),
+            last_purge: Instant::now(),
             last_positions: Instant::now(),
             positions_dirty: false,
             stop: false,
@@ -204,7 +208,12 @@ impl Daemon {
 
     /// Restores bans from the state file, adding to the kernel only what it lacks.
     fn restore(&mut self, kernel: &[(String, KernelBan)], t: f64) {
-        for i in 0..self.jails.len() {
+        self.restore_jails(0, kernel, t);
+    }
+
+    /// [`Self::restore`] for the jails from index `first` on.
+    fn restore_jails(&mut self, first: usize, kernel: &[(String, KernelBan)], t: f64) {
+        for i in first..self.jails.len() {
             let events = self.jails[i].jail.restore(&self.history, t);
             let name = self.jails[i].config.name.clone();
             for ev in events {
@@ -304,6 +313,10 @@ impl Daemon {
             self.apply(i, events, t);
         }
         self.serve();
+        if self.last_purge.elapsed() >= PURGE_EVERY {
+            self.last_purge = Instant::now();
+            self.history.purge(now(), HISTORY_AGE);
+        }
         if !self.pending.is_empty() && self.last_retry.elapsed() >= RETRY_EVERY {
             self.retry();
         }
@@ -318,6 +331,10 @@ impl Daemon {
                 Vec::new()
             }
         };
+        for change in self.jails[i].watcher.take_changes() {
+            let rec = crate::jail::logline::watch_record(&change);
+            log_record(rec.logger, rec.level, &rec.message);
+        }
         for e in self.jails[i].watcher.take_errors() {
             tracing::error!(target: "fail2ban.filter", "[{}] {}", self.jails[i].config.name, crate::exit::chain(&e));
         }
@@ -514,9 +531,12 @@ impl Daemon {
         for name in &removed {
             self.stop_jail_named(name);
         }
+        let first_new = self.jails.len();
         self.jails.extend(next);
         let rules: Vec<_> = self.jails.iter().map(|j| jails::rules(&j.config)).collect();
-        self.backend.start(&rules).map_err(DaemonError::Firewall)?;
+        let kernel = self.backend.start(&rules).map_err(DaemonError::Firewall)?;
+        // A jail (re)started by the reload gets its bans back from the history, as at start.
+        self.restore_jails(first_new, &kernel, t);
         let kept_source = self.settings.source.clone();
         self.settings = settings;
         self.settings.source = kept_source;

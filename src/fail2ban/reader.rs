@@ -94,8 +94,17 @@ impl DefinitionReader {
         config_opts: &'static [&'static str],
         fallback: Option<&Path>,
     ) -> Result<Self, Fail2banError> {
-        let file = format!("{kind}/{name}");
-        let cfg = Merged::read_with_fallback(base, &file, fallback)?;
+        // As `os.path.join("filter.d", name)` in fail2ban: an absolute name is the file itself,
+        // read alone with its includes (fail2ban-regex's `readexplicit` of a foreign file).
+        let explicit = Path::new(name);
+        let (file, cfg) = if explicit.is_absolute() && explicit.is_file() {
+            let cfg = Merged::read_files(&[explicit.to_path_buf()], fallback)?;
+            (name.to_string(), cfg)
+        } else {
+            let file = format!("{kind}/{name}");
+            let cfg = Merged::read_with_fallback(base, &file, fallback)?;
+            (file, cfg)
+        };
         // A filter without [Definition] can never match; an action without one does nothing
         // (fail2ban logs an error and runs it as a no-op), which the importer reports.
         if kind == "filter.d" && !cfg.has_section("Definition") {

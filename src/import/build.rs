@@ -63,12 +63,17 @@ impl Builder {
         });
     }
 
-    /// The native name of a filter: its own name, or `name-jail` when another jail resolved
-    /// the same filter differently.
+    /// The native name of a filter: its own name; when another jail resolved the same filter
+    /// differently, an existing identical variant, else the jail's name (or `name-jail`).
     fn register_filter(&mut self, name: &str, jail: &str, def: FilterDef) -> String {
-        if let Some(existing) = self.filters.get(name) {
-            if *existing == def {
-                return name.to_string();
+        if self.filters.get(name).is_some() {
+            let same = self
+                .report
+                .filters
+                .iter()
+                .find(|k| self.filters.get(k.as_str()) == Some(&def));
+            if let Some(k) = same {
+                return k.clone();
             }
         } else {
             self.filters.insert(name.to_string(), def);
@@ -92,7 +97,7 @@ impl Builder {
         key
     }
 
-    /// Import one read jail. Returns `false` when it cannot be represented (reported as skipped).
+    /// Import one read jail; one that cannot be represented is reported as skipped.
     pub fn add_jail(&mut self, raw: &RawJail) {
         let mut o = JailOptions {
             enabled: Some(raw.enabled),

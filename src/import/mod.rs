@@ -16,7 +16,9 @@
 //! and line; where fail2ban skips one jail (missing filter or action file, bad `name[...]`
 //! syntax) the jail is skipped and reported. A jail left without a firewall action is imported
 //! disabled, with the reason. Mail, reporting, custom and Python actions never run: the daemon
-//! never forks.
+//! never forks. `--strict` refuses anything lost from what fail2ban actually runs (a rejected
+//! action or unsupported option of an enabled jail, an enabled jail skipped or disabled); jails
+//! fail2ban does not run are carried over and reported, never fatal.
 
 mod build;
 mod classify;

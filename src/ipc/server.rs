@@ -472,9 +472,16 @@ fn read_conn(
 ) -> Option<Vec<String>> {
     let mut buf = [0u8; READ_CHUNK];
     let mut eof = false;
-    let mut budget = MAX_REQUEST + HEADER_LEN;
+    // Hold at most one maximal frame: a client that pipelines faster than it is served waits
+    // in its own socket buffer, not in our memory.
+    let mut budget = if conn.reader.has_frame() {
+        0
+    } else {
+        (MAX_REQUEST + HEADER_LEN).saturating_sub(conn.reader.pending())
+    };
     while budget > 0 {
-        match rustix::net::recv(&conn.fd, &mut buf[..], RecvFlags::DONTWAIT) {
+        let want = READ_CHUNK.min(budget);
+        match rustix::net::recv(&conn.fd, &mut buf[..want], RecvFlags::DONTWAIT) {
             Ok((0, _)) => {
                 eof = true;
                 break;

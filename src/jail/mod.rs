@@ -20,7 +20,33 @@
 //! Differences: fail2ban's actions and observer threads run asynchronously, so some of its log
 //! lines may interleave differently; here the increment is computed before the `Ban` event is
 //! returned, so the firewall gets the final ban time at once. Memory is bounded (see
-//! [`window`]). `ignorecommand` and `ignorecache` are not supported.
+//! [`window`]). `ignorecommand` and `ignorecache` are not supported. The time policing of
+//! fail2ban's `processLine` is applied to failures only (fail2ban applies it to every dated
+//! line, which changes nothing else but when its warnings appear). The observer's second
+//! `Found <ip>, bad` line for a failure that completed the ban is not produced.
+//!
+//! # Driving jails from the poll loop
+//!
+//! ```text
+//! start:   state = persist::load(state_path)?            (log each `problems` entry)
+//!          history = BanHistory::from_records(state.bans)
+//!          jail = Jail::new(name, settings, &SystemResolver)?
+//!          watcher = LogWatcher::new(globs, state.positions_for(name), opts)?
+//!          watcher.set_start_seek(StartSeek { not_before: now - findtime, time_of })
+//!          for e in jail.restore(&history, now): log, firewall (RestoreBan)
+//! line:    for f in filter.process_line(&line.text, now):
+//!              for e in jail.on_failure(&f, line.in_operation, now, &mut history): log, act
+//! timer:   jail.due_unbans(now) -> Unban events; wake at min over jails of next_deadline()
+//! hourly:  history.purge(now, dbpurgeage)
+//! persist: when history.take_dirty() or every ~10 s / at stop: persist::save(path, &State {
+//!              bans: history.records().cloned().collect(),
+//!              positions: watcher.positions() -> PositionRecord::from_position(name, p) })
+//! ```
+//!
+//! Acting on events: `Ban`/`RestoreBan` → install `ban.ip` with timeout `end - now` (none if
+//! `end` is infinite); `AlreadyBanned { prolonged_to: Some(end) }` → update the timeout;
+//! `Unban` → remove. Every event has its log line: `e.log_record(jail, &tz)` formatted with
+//! `logline::file_line` (or `syslog_line`).
 
 use std::net::IpAddr;
 
@@ -67,6 +93,8 @@ const CLEANUP_INTERVAL: f64 = 5.0;
 pub enum JailEvent {
     /// A failure was counted (`[jail] Found <id> - <time>`).
     Found { id: Box<str>, time: f64 },
+    /// A manual failure (`set <jail> attempt`): `[jail] Attempt <id> - <time>`.
+    Attempt { id: Box<str>, time: f64 },
     /// A failure was not counted because of an ignore rule.
     Ignored { id: Box<str>, by: IgnoreSource },
     /// A failure of a previously banned id counted `weight` (increment on).
@@ -122,6 +150,11 @@ impl JailEvent {
                 "fail2ban.filter",
                 Level::Info,
                 format!("[{jail}] Found {id} - {}", time2str(*time, tz)),
+            ),
+            Attempt { id, time } => (
+                "fail2ban.filter",
+                Level::Info,
+                format!("[{jail}] Attempt {id} - {}", time2str(*time, tz)),
             ),
             Ignored { id, by } => (
                 "fail2ban.filter",
@@ -406,7 +439,7 @@ impl Jail {
     }
 
     /// `set <jail> attempt <id> [line...]`: one failure at `now` weighing the number of lines
-    /// (or 1), ignore rules applied.
+    /// (or 1). Like fail2ban's `addAttempt`, ignore rules are not consulted.
     pub fn attempt(
         &mut self,
         id: &str,
@@ -414,12 +447,11 @@ impl Jail {
         now: f64,
         history: &mut BanHistory,
     ) -> Vec<JailEvent> {
-        let mut events = Vec::new();
         let ip = id.parse::<IpAddr>().ok().map(ignore::normalize);
-        if let Some(by) = self.ignore.check(id, ip) {
-            events.push(JailEvent::Ignored { id: id.into(), by });
-            return events;
-        }
+        let mut events = vec![JailEvent::Attempt {
+            id: id.into(),
+            time: now,
+        }];
         let count = lines.len().max(1) as f64;
         self.count(id, ip, now, count, lines, now, history, &mut events);
         events
@@ -497,12 +529,17 @@ impl Jail {
         self.add_ban(ban, now, history, events);
     }
 
-    /// `set <jail> banip <id>`: bans at `now`, bypassing ignore rules. Returns the events; a
-    /// `Ban` among them means a new ban (fail2ban counts only those).
+    /// `set <jail> banip <id>`: bans at `now`, bypassing ignore rules, as fail2ban does. Like
+    /// fail2ban any id is accepted (`set sshd banip 999.1.1.1` is); an address is normalised
+    /// (IPv4-mapped IPv6 becomes IPv4) and the ban's `ip` is `None` for anything else, so the
+    /// firewall has nothing to install (callers may refuse such ids first). Returns the events; a
+    /// `Ban` among them means a new ban (fail2ban counts only those); a banned id gets
+    /// `AlreadyBanned` (and is prolonged like any re-ban).
     pub fn ban_manual(&mut self, id: &str, now: f64, history: &mut BanHistory) -> Vec<JailEvent> {
-        let ip = id.parse::<IpAddr>().ok().map(ignore::normalize);
+        let ip = id.trim().parse::<IpAddr>().ok().map(ignore::normalize);
+        let id = ip.map_or_else(|| id.to_string(), |ip| ip.to_string());
         let mut events = Vec::new();
-        self.add_ban(Ban::new(id, ip, now), now, history, &mut events);
+        self.add_ban(Ban::new(&id, ip, now), now, history, &mut events);
         events
     }
 

@@ -33,6 +33,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+pub mod journal;
 mod notify;
 pub mod sha1;
 mod tail;
@@ -240,7 +241,7 @@ impl std::fmt::Debug for StartSeek {
 /// Follows the files matching a jail's `logpath` globs.
 #[derive(Debug)]
 pub struct LogWatcher {
-    globs: Vec<glob::Pattern>,
+    globs: Vec<(glob::Pattern, ReadFrom)>,
     tails: Vec<Tail>,
     paths: HashMap<PathBuf, Arc<Path>>,
     stored: HashMap<PathBuf, FilePosition>,
@@ -254,6 +255,8 @@ pub struct LogWatcher {
     errors: Vec<WatchError>,
     changes: Vec<FileChange>,
     decode_warned: HashMap<PathBuf, Instant>,
+    /// Last error reported per path, so a persistent problem is reported once an hour.
+    last_error: HashMap<PathBuf, (String, Instant)>,
 }
 
 impl LogWatcher {
@@ -265,12 +268,26 @@ impl LogWatcher {
         positions: Vec<FilePosition>,
         opts: WatchOptions,
     ) -> Result<LogWatcher, WatchError> {
+        let modes: Vec<(String, ReadFrom)> =
+            globs.iter().map(|g| (g.clone(), opts.read_from)).collect();
+        LogWatcher::with_modes(&modes, positions, opts)
+    }
+
+    /// As [`new`](Self::new), with fail2ban's `head`/`tail` per logpath entry
+    /// (`opts.read_from` is ignored).
+    pub fn with_modes(
+        globs: &[(String, ReadFrom)],
+        positions: Vec<FilePosition>,
+        opts: WatchOptions,
+    ) -> Result<LogWatcher, WatchError> {
         let globs = globs
             .iter()
-            .map(|g| {
-                glob::Pattern::new(g).map_err(|source| WatchError::InvalidGlob {
-                    pattern: g.clone(),
-                    source,
+            .map(|(g, mode)| {
+                glob::Pattern::new(g).map(|p| (p, *mode)).map_err(|source| {
+                    WatchError::InvalidGlob {
+                        pattern: g.clone(),
+                        source,
+                    }
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -294,12 +311,9 @@ impl LogWatcher {
             errors: Vec::new(),
             changes: Vec::new(),
             decode_warned: HashMap::new(),
+            last_error: HashMap::new(),
         };
-        let start = match w.opts.read_from {
-            ReadFrom::Head => Start::Head,
-            ReadFrom::Tail => Start::Tail,
-        };
-        w.rescan(start);
+        w.rescan(true);
         Ok(w)
     }
 
@@ -343,7 +357,7 @@ impl LogWatcher {
             }
         }
         if self.rescan_now || self.last_rescan.elapsed() >= self.opts.rescan_interval {
-            self.rescan(Start::Fresh);
+            self.rescan(false);
         }
         let mut budget = self.opts.read_budget;
         let mut out = Vec::new();
@@ -359,7 +373,7 @@ impl LogWatcher {
                 self.seek.as_mut(),
                 &mut raw,
             ) {
-                self.errors.push(e);
+                report(&mut self.errors, &mut self.last_error, &tail.path, e);
             }
             if tail.rotations != rotations {
                 self.changes.push(FileChange::Rotated(tail.path.clone()));
@@ -421,13 +435,23 @@ impl LogWatcher {
 
     /// Re-expands the globs: follows new matches (from their beginning) and forgets paths that
     /// are gone and fully read.
-    fn rescan(&mut self, start: Start) {
+    /// At construction (`initial`) files start per their glob's mode; later ones are new files,
+    /// read from their beginning.
+    fn rescan(&mut self, initial: bool) {
         self.last_rescan = Instant::now();
         self.rescan_now = false;
         let mut found: Vec<PathBuf> = Vec::new();
-        for pat in &self.globs {
+        let mut mode_of: HashMap<PathBuf, ReadFrom> = HashMap::new();
+        for (pat, mode) in &self.globs {
             match glob::glob(pat.as_str()) {
-                Ok(paths) => found.extend(paths.flatten().filter(|p| p.is_file())),
+                Ok(paths) => {
+                    for p in paths.flatten().filter(|p| p.is_file()) {
+                        if !mode_of.contains_key(&p) {
+                            mode_of.insert(p.clone(), *mode);
+                            found.push(p);
+                        }
+                    }
+                }
                 Err(source) => self.errors.push(WatchError::InvalidGlob {
                     pattern: pat.as_str().to_string(),
                     source,
@@ -449,6 +473,11 @@ impl LogWatcher {
                 continue;
             }
             let stored = self.stored.get(&path);
+            let start = match (initial, mode_of.get(&path)) {
+                (false, _) => Start::Fresh,
+                (true, Some(ReadFrom::Tail)) => Start::Tail,
+                (true, _) => Start::Head,
+            };
             match Tail::start(path.clone(), start, stored, self.opts.max_line_bytes) {
                 Ok(mut t) => {
                     t.drain_grace = self.opts.drain_grace;
@@ -463,11 +492,11 @@ impl LogWatcher {
                     }
                     self.tails.push(t);
                 }
-                Err(e) => self.errors.push(e),
+                Err(e) => report(&mut self.errors, &mut self.last_error, &path, e),
             }
         }
         if let Some(n) = self.notify.as_mut() {
-            for pat in &self.globs {
+            for (pat, _) in &self.globs {
                 if let Some(dir) = literal_dir(pat.as_str()) {
                     let _ = n.watch_dir(&dir);
                 }
@@ -488,6 +517,23 @@ impl LogWatcher {
     /// Rotations detected so far (rename, truncation, changed first line), over all files.
     pub fn rotations(&self) -> u64 {
         self.tails.iter().map(|t| t.rotations).sum()
+    }
+}
+
+/// Keeps `e` for `take_errors` unless the same error was reported for `path` within the hour.
+fn report(
+    errors: &mut Vec<WatchError>,
+    last: &mut HashMap<PathBuf, (String, Instant)>,
+    path: &Path,
+    e: WatchError,
+) {
+    let text = e.to_string();
+    let repeated = last
+        .get(path)
+        .is_some_and(|(t, at)| *t == text && at.elapsed() < Duration::from_secs(3600));
+    if !repeated {
+        last.insert(path.to_path_buf(), (text, Instant::now()));
+        errors.push(e);
     }
 }
 

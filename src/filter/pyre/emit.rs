@@ -46,8 +46,20 @@ type R = Result<(), NotExpressible>;
 impl Emitter {
     /// Write the whole pattern.
     pub fn emit(&self, ast: &Ast) -> Result<String, NotExpressible> {
+        self.emit_node(ast, &ast.root, "", false)
+    }
+
+    /// Write one node of `ast`, after text proven to end with `before`; `copy` writes its
+    /// capture groups as non-capturing.
+    pub fn emit_node(
+        &self,
+        ast: &Ast,
+        node: &Node,
+        before: &str,
+        copy: bool,
+    ) -> Result<String, NotExpressible> {
         let mut out = String::new();
-        self.node(&mut out, &ast.root, ast, "", false)?;
+        self.node(&mut out, node, ast, before, copy)?;
         Ok(out)
     }
 
@@ -186,6 +198,21 @@ impl Emitter {
     }
 
     fn literal(&self, out: &mut String, c: char, icase: bool) {
+        if self.ascii && !c.is_ascii() {
+            // ASCII forms are compiled byte-oriented and only see ASCII text.
+            match icase.then(|| ascii_fold(c)).flatten() {
+                Some(a) => {
+                    let _ = write!(out, "(?i:{a})");
+                }
+                None => out.push_str(NEVER),
+            }
+            return;
+        }
+        if icase && !self.ascii && matches!(c, 'i' | 'I' | '\u{130}' | '\u{131}') {
+            // Python also equates dotless and dotted i with i; simple case folding does not.
+            out.push_str("[iI\u{130}\u{131}]");
+            return;
+        }
         let folds = icase && has_case(c);
         if folds {
             out.push_str("(?i:");
@@ -196,38 +223,64 @@ impl Emitter {
         }
     }
 
+    /// Whether classes are written by their ASCII part: in ASCII forms (exact there), and in
+    /// every gate, where the non-ASCII part is widened to "any non-ASCII character" (a cheap
+    /// superset: Unicode class tables are what makes compiling slow and big).
+    fn ascii_classes(&self) -> bool {
+        self.ascii || self.target == Target::Gate
+    }
+
     fn class(&self, out: &mut String, c: &Class) {
-        if c.icase {
-            out.push_str("(?i:");
-        }
-        // A lone positive shorthand needs no brackets of its own.
-        out.push('[');
-        if c.negated {
-            out.push('^');
-        }
+        let mut body = String::new();
         for item in &c.items {
             match *item {
-                ClassItem::Range(a, b) => {
-                    push_char(out, a, true);
-                    if b != a {
-                        out.push('-');
-                        push_char(out, b, true);
+                ClassItem::Range(a, b) if self.ascii_classes() => {
+                    if a.is_ascii() {
+                        push_range(&mut body, a, b.min('\x7f'));
+                    }
+                    if c.icase {
+                        for (special, folded) in ASCII_FOLDS {
+                            if (a..=b).contains(&special) {
+                                push_range(&mut body, folded, folded);
+                            }
+                        }
                     }
                 }
+                ClassItem::Range(a, b) => push_range(&mut body, a, b),
                 ClassItem::Perl {
                     kind,
                     negated,
                     ascii,
                 } => {
-                    let body = self.perl_body(kind, ascii);
-                    if negated {
-                        let _ = write!(out, "[^{body}]");
+                    let inner = self.perl_body(kind, ascii);
+                    if negated && self.ascii_classes() {
+                        // Only the ASCII part, so that a negated class around it stays a
+                        // superset in a gate.
+                        let _ = write!(body, "[\\x00-\\x7F&&[^{inner}]]");
+                    } else if negated {
+                        let _ = write!(body, "[^{inner}]");
                     } else {
-                        out.push_str(body);
+                        body.push_str(inner);
                     }
                 }
             }
         }
+        if !self.ascii && self.target == Target::Gate && !c.negated {
+            body.push_str("\\x{80}-\\x{10FFFF}");
+        }
+        if body.is_empty() {
+            // Only non-ASCII members, in an ASCII form.
+            out.push_str(if c.negated { "(?s:.)" } else { NEVER });
+            return;
+        }
+        if c.icase {
+            out.push_str("(?i:");
+        }
+        out.push('[');
+        if c.negated {
+            out.push('^');
+        }
+        out.push_str(&body);
         out.push(']');
         if c.icase {
             out.push(')');
@@ -236,7 +289,7 @@ impl Emitter {
 
     /// The inside of a class for a Python shorthand (`flag_ascii`: the `a` flag was on).
     fn perl_body(&self, kind: PerlKind, flag_ascii: bool) -> &'static str {
-        let ascii = flag_ascii || self.ascii;
+        let ascii = flag_ascii || self.ascii_classes();
         match (kind, ascii, flag_ascii) {
             (PerlKind::Digit, true, _) => "0-9",
             (PerlKind::Digit, false, _) => "\\d",
@@ -274,9 +327,9 @@ impl Emitter {
                         }
                         String::new()
                     } else if not {
-                        "\\B".into()
+                        "(?-u:\\B)".into()
                     } else {
-                        "\\b".into()
+                        "(?-u:\\b)".into()
                     }
                 } else if self.target == Target::Exact {
                     return Err(NotExpressible);
@@ -287,6 +340,29 @@ impl Emitter {
         };
         out.push_str(&s);
         Ok(())
+    }
+}
+
+/// Matches nothing, in the byte-oriented ASCII forms (the only ones that use it).
+const NEVER: &str = "[^\\x00-\\xFF]";
+
+/// Non-ASCII characters Python's IGNORECASE equates with an ASCII letter.
+const ASCII_FOLDS: [(char, char); 4] = [
+    ('\u{130}', 'i'),
+    ('\u{131}', 'i'),
+    ('\u{17F}', 's'),
+    ('\u{212A}', 'k'),
+];
+
+fn ascii_fold(c: char) -> Option<char> {
+    ASCII_FOLDS.iter().find(|(s, _)| *s == c).map(|(_, a)| *a)
+}
+
+fn push_range(out: &mut String, a: char, b: char) {
+    push_char(out, a, true);
+    if b != a {
+        out.push('-');
+        push_char(out, b, true);
     }
 }
 
@@ -425,4 +501,52 @@ fn iterate_common(node: &Node, before: &str, lo: u64, hi: u64) -> String {
         k += 1;
     }
     acc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::filter::pyre::parse;
+
+    fn exact(p: &str) -> Option<String> {
+        let ast = parse(p).expect("pattern parses");
+        Emitter {
+            target: Target::Exact,
+            ascii: false,
+        }
+        .emit(&ast)
+        .ok()
+    }
+
+    #[test]
+    fn ipv6_lookbehind_is_proven_redundant() {
+        let ip6 = "(?:[0-9a-fA-F]{1,4}::?|::){1,7}(?:[0-9a-fA-F]{1,4}|(?<=:):)";
+        let out = exact(ip6).expect("exact translation exists");
+        assert!(!out.contains("(?<="), "{out}");
+    }
+
+    #[test]
+    fn unprovable_lookbehinds_stay_python_only() {
+        for p in [
+            "(?:a|b)(?<=:):",
+            "a?(?<=a)b",
+            "(?:a:|b)(?<=:)",
+            "(?<=:)x",
+            "x(?<!x)",
+        ] {
+            assert_eq!(exact(p), None, "{p}");
+        }
+        assert!(exact("a:(?<=:)b").is_some());
+        assert!(exact("(?:x:|y::)+(?<=:)").is_some());
+    }
+
+    #[test]
+    fn suffix_of_repeats_and_alternatives() {
+        let ast = parse("(?:ab|cb)+").expect("parses");
+        assert_eq!(suffix(&ast.root, ""), "b");
+        let ast = parse("(?:ab)?").expect("parses");
+        assert_eq!(suffix(&ast.root, "xb"), "b");
+        let ast = parse("a{0,3}").expect("parses");
+        assert_eq!(suffix(&ast.root, ""), "");
+    }
 }

@@ -8,27 +8,28 @@
 //! Sound for every pattern `pyre::Regex` accepts: each gate is a superset of the Python
 //! pattern's matches, so no fail2ban match is lost.
 
+use std::sync::OnceLock;
+
 use regex_automata::{Input, MatchKind, PatternSet, meta};
 
 use super::{PyreError, Regex};
 
-/// Several patterns' gates compiled into one regex (ASCII and Unicode forms).
+/// Several patterns' gates compiled into one regex (ASCII and Unicode forms; the Unicode
+/// form is compiled on the first non-ASCII text, or by [`GateSet::compile_all`]).
 #[derive(Debug, Clone)]
 pub struct GateSet {
     ascii: meta::Regex,
-    unicode: meta::Regex,
+    unicode_syntax: Vec<String>,
+    unicode: OnceLock<Result<meta::Regex, String>>,
     len: usize,
 }
 
-fn build(pats: &[&str]) -> Result<meta::Regex, PyreError> {
-    meta::Regex::builder()
-        .configure(meta::Config::new().match_kind(MatchKind::All))
-        .build_many(pats)
-        .map_err(|e| PyreError::Compile {
-            pattern: pats.join(" | "),
-            what: "gate set",
-            source: Box::new(e),
-        })
+fn build(pats: &[&str], ascii: bool) -> Result<meta::Regex, PyreError> {
+    super::build_meta(pats, ascii, MatchKind::All).map_err(|msg| PyreError::Compile {
+        pattern: format!("<set of {} patterns>", pats.len()),
+        what: if ascii { "ascii gate set" } else { "gate set" },
+        source: msg.into(),
+    })
 }
 
 impl GateSet {
@@ -38,15 +39,47 @@ impl GateSet {
             .iter()
             .map(|r| r.translation().ascii_gate.as_str())
             .collect();
-        let unicode: Vec<&str> = regexes
-            .iter()
-            .map(|r| r.translation().gate.as_str())
-            .collect();
         Ok(GateSet {
-            ascii: build(&ascii)?,
-            unicode: build(&unicode)?,
+            ascii: build(&ascii, true)?,
+            unicode_syntax: regexes
+                .iter()
+                .map(|r| r.translation().gate.clone())
+                .collect(),
+            unicode: OnceLock::new(),
             len: regexes.len(),
         })
+    }
+
+    fn unicode(&self) -> Result<&meta::Regex, PyreError> {
+        let pats: Vec<&str> = self.unicode_syntax.iter().map(String::as_str).collect();
+        self.unicode
+            .get_or_init(|| build(&pats, false).map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(|msg| PyreError::Compile {
+                pattern: format!("<set of {} patterns>", pats.len()),
+                what: "gate set",
+                source: msg.clone().into(),
+            })
+    }
+
+    /// Compile the Unicode form now, so that no search meets a compile error later.
+    pub fn compile_all(&self) -> Result<(), PyreError> {
+        self.unicode().map(|_| ())
+    }
+
+    /// The regex for `hay`; `None` (after a warning) when the Unicode form cannot be built,
+    /// in which case every pattern must be treated as a candidate.
+    fn for_text(&self, hay: &str) -> Option<&meta::Regex> {
+        if hay.is_ascii() {
+            return Some(&self.ascii);
+        }
+        match self.unicode() {
+            Ok(re) => Some(re),
+            Err(e) => {
+                tracing::warn!("{e}");
+                None
+            }
+        }
     }
 
     /// Number of patterns.
@@ -61,23 +94,17 @@ impl GateSet {
 
     /// Indices of the patterns that may match `hay` (searched as Python `search` would).
     pub fn candidates(&self, hay: &str) -> Vec<usize> {
-        let mut set = PatternSet::new(self.len);
-        let re = if hay.is_ascii() {
-            &self.ascii
-        } else {
-            &self.unicode
+        let Some(re) = self.for_text(hay) else {
+            return (0..self.len).collect();
         };
+        let mut set = PatternSet::new(self.len);
         re.which_overlapping_matches(&Input::new(hay), &mut set);
         set.iter().map(|p| p.as_usize()).collect()
     }
 
     /// Whether any pattern may match `hay`.
     pub fn may_match(&self, hay: &str) -> bool {
-        let re = if hay.is_ascii() {
-            &self.ascii
-        } else {
-            &self.unicode
-        };
-        re.is_match(Input::new(hay))
+        self.for_text(hay)
+            .is_none_or(|re| re.is_match(Input::new(hay)))
     }
 }

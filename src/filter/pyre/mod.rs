@@ -7,28 +7,38 @@
 //!
 //! How a search runs: a pattern without Python-only constructs is compiled exactly to a
 //! `meta::Regex` twice, once with ASCII classes (used when the searched text is ASCII, which is
-//! cheaper to compile and faster to run) and once with Unicode classes. A pattern with
+//! cheaper to compile and faster to run) and once with Unicode classes (on first use). A pattern with
 //! lookarounds, backreferences, conditionals, atomic groups or possessive quantifiers gets a
 //! superset "gate" regex (lookarounds dropped, a backreference replaced by a copy of its group,
 //! a conditional by both branches); only text the gate accepts is confirmed by fancy-regex
 //! with a bounded backtracking budget. No text is ever given to an unbounded backtracker.
 //!
+//! On ASCII text (almost every log line), the exact form is byte-oriented with ASCII classes,
+//! and group spans come from `chain.rs` (one anchored lazy-DFA pass per top-level piece)
+//! before falling back to regex-automata's capture engines; non-ASCII text uses the Unicode
+//! forms. [`GateSet`] runs many patterns' gates in one pass for the filter engine.
+//!
 //! # Compatibility
-//! Identical to Python's `re` for `str` patterns except: `\N{name}` escapes are refused;
-//! IGNORECASE uses Unicode simple case folding (Python adds a few special folds, e.g. for
-//! `ı`); Unicode tables are those of the Rust crates, not of the running Python. Offsets are
-//! byte offsets into the UTF-8 text, where Python counts characters. A search that exhausts the
-//! backtracking budget is reported by [`Regex::try_search_range`] and counts as no match in
+//! Same group numbering, spans and `search`/`search(pos, endpos)` results as Python 3.11's `re`
+//! on `str` patterns (checked against the live Python on our cases, generated texts, and every
+//! stock fail2ban regex on fail2ban's sample logs, by tests/pyre_python.rs), except:
+//! `\N{name}` escapes are refused; IGNORECASE uses Unicode simple case folding plus Python's
+//! i/ı/İ equivalence for literals (not inside classes); Unicode tables are the Rust crates',
+//! not the running Python's; a repeated group that can match empty records Python's extra
+//! empty iteration differently (testdata/pyre/divergences.txt). Offsets are byte offsets into
+//! the UTF-8 text, where Python counts characters. A search that exhausts the backtracking
+//! budget is reported by [`Regex::try_search_range`] and counts as no match in
 //! [`Regex::search`] (logged with `tracing::warn!`).
 
 mod ast;
+mod chain;
 mod emit;
 mod gate;
 mod parse;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use regex_automata::{Input, meta};
+use regex_automata::{Input, MatchKind, meta};
 
 pub use ast::{Assertion, Ast, Class, ClassItem, Group, GroupKind, Node, PerlKind, Repeat};
 pub use gate::GateSet;
@@ -92,17 +102,26 @@ pub struct Translation {
 }
 
 /// A compiled Python pattern.
+///
+/// The ASCII exact form is compiled by [`Regex::new`]; the Unicode forms, the gates and the
+/// backtracker are compiled on first use (most log text is ASCII) or by
+/// [`Regex::compile_all`].
 #[derive(Debug, Clone)]
 pub struct Regex {
     pattern: String,
     groups: usize,
     names: Arc<Vec<(usize, String)>>,
     translation: Translation,
-    exact: Option<meta::Regex>,
     ascii_exact: Option<meta::Regex>,
-    gate: meta::Regex,
-    fancy: Option<fancy_regex::Regex>,
+    chain: Option<chain::Chain>,
+    ascii_gate: Lazy<meta::Regex>,
+    exact: Lazy<meta::Regex>,
+    gate: Lazy<meta::Regex>,
+    fancy: Lazy<fancy_regex::Regex>,
 }
+
+/// A form compiled on first use; a failure is kept as its message.
+type Lazy<T> = OnceLock<Result<T, String>>;
 
 /// The groups of one match: byte spans, group 0 is the whole match.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,12 +135,41 @@ pub fn parse(pattern: &str) -> Result<Ast, PyreError> {
     parse::parse_with(pattern, parse::Flags::default())
 }
 
-fn compile_meta(pattern: &str, syntax: &str, what: &'static str) -> Result<meta::Regex, PyreError> {
-    meta::Regex::new(syntax).map_err(|e| PyreError::Compile {
-        pattern: pattern.to_string(),
-        what,
-        source: Box::new(e),
-    })
+/// The message of an error and all its sources.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut msg = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        src = s.source();
+    }
+    msg
+}
+
+/// Compile Rust syntax written by `emit`; `ascii` forms are byte-oriented (ASCII text only).
+pub(crate) fn build_meta(
+    syntax: &[&str],
+    ascii: bool,
+    kind: MatchKind,
+) -> Result<meta::Regex, String> {
+    let mut b = meta::Regex::builder();
+    b.configure(meta::Config::new().match_kind(kind).utf8_empty(!ascii));
+    if ascii {
+        b.syntax(
+            regex_automata::util::syntax::Config::new()
+                .unicode(false)
+                .utf8(false),
+        );
+    }
+    b.build_many(syntax).map_err(|e| chain(&e))
+}
+
+fn build_fancy(syntax: &str) -> Result<fancy_regex::Regex, String> {
+    fancy_regex::RegexBuilder::new(syntax)
+        .backtrack_limit(BACKTRACK_LIMIT)
+        .build()
+        .map_err(|e| chain(&e))
 }
 
 impl Regex {
@@ -135,38 +183,99 @@ impl Regex {
         };
         let ast = parse::parse_with(pattern, flags)?;
         let translation = translate(&ast);
-        let exact = match &translation.exact {
-            Some(s) => Some(compile_meta(pattern, s, "exact")?),
-            None => None,
-        };
         let ascii_exact = match &translation.ascii_exact {
-            Some(s) => Some(compile_meta(pattern, s, "ascii exact")?),
+            Some(syntax) => Some(
+                build_meta(&[syntax], true, MatchKind::LeftmostFirst).map_err(|msg| {
+                    PyreError::Compile {
+                        pattern: pattern.to_string(),
+                        what: "ascii exact",
+                        source: msg.into(),
+                    }
+                })?,
+            ),
             None => None,
         };
-        let gate = compile_meta(pattern, &translation.gate, "gate")?;
-        let fancy = if exact.is_none() || ascii_exact.is_none() || translation.py_end {
-            let f = fancy_regex::RegexBuilder::new(&translation.fancy)
-                .backtrack_limit(BACKTRACK_LIMIT)
-                .build()
-                .map_err(|e| PyreError::Compile {
-                    pattern: pattern.to_string(),
-                    what: "backtracking",
-                    source: Box::new(e),
-                })?;
-            Some(f)
-        } else {
-            None
+        let chain = match &ascii_exact {
+            Some(_) => chain::Chain::new(&ast).map_err(|msg| PyreError::Compile {
+                pattern: pattern.to_string(),
+                what: "chain",
+                source: msg.into(),
+            })?,
+            None => None,
         };
         Ok(Regex {
             pattern: pattern.to_string(),
             groups: ast.groups,
             names: Arc::new(ast.names),
             translation,
-            exact,
             ascii_exact,
-            gate,
-            fancy,
+            chain,
+            ascii_gate: OnceLock::new(),
+            exact: OnceLock::new(),
+            gate: OnceLock::new(),
+            fancy: OnceLock::new(),
         })
+    }
+
+    /// Compile every form now, so that no search can meet a compile error later.
+    pub fn compile_all(&self) -> Result<(), PyreError> {
+        if self.translation.exact.is_some() {
+            self.exact_form()?;
+        }
+        self.gate_form(true)?;
+        self.gate_form(false)?;
+        if self.translation.needs_confirm || self.ascii_exact.is_none() || self.translation.py_end {
+            self.fancy_form()?;
+        }
+        Ok(())
+    }
+
+    fn lazy<'a, T>(
+        &self,
+        cell: &'a Lazy<T>,
+        what: &'static str,
+        build: impl FnOnce() -> Result<T, String>,
+    ) -> Result<&'a T, PyreError> {
+        cell.get_or_init(build)
+            .as_ref()
+            .map_err(|msg| PyreError::Compile {
+                pattern: self.pattern.clone(),
+                what,
+                source: msg.clone().into(),
+            })
+    }
+
+    /// The Unicode exact form (only when `translation.exact` is set).
+    fn exact_form(&self) -> Result<&meta::Regex, PyreError> {
+        let syntax = self.translation.exact.as_deref().unwrap_or_default();
+        self.lazy(&self.exact, "exact", || {
+            build_meta(&[syntax], false, MatchKind::LeftmostFirst)
+        })
+    }
+
+    /// The gate for ASCII or any text (the exact form where there is one).
+    fn gate_form(&self, ascii: bool) -> Result<&meta::Regex, PyreError> {
+        if ascii {
+            if let Some(re) = &self.ascii_exact {
+                return Ok(re);
+            }
+            let syntax = self.translation.ascii_gate.as_str();
+            return self.lazy(&self.ascii_gate, "ascii gate", || {
+                build_meta(&[syntax], true, MatchKind::LeftmostFirst)
+            });
+        }
+        if self.translation.exact.is_some() {
+            return self.exact_form();
+        }
+        let syntax = self.translation.gate.as_str();
+        self.lazy(&self.gate, "gate", || {
+            build_meta(&[syntax], false, MatchKind::LeftmostFirst)
+        })
+    }
+
+    fn fancy_form(&self) -> Result<&fancy_regex::Regex, PyreError> {
+        let syntax = self.translation.fancy.as_str();
+        self.lazy(&self.fancy, "backtracking", || build_fancy(syntax))
     }
 
     /// The pattern text as given.
@@ -219,25 +328,32 @@ impl Regex {
     }
 
     /// The exact engine usable on `hay[pos..]`, if any.
-    fn exact_for(&self, hay: &str, pos: usize) -> Option<&meta::Regex> {
-        let re = if hay.is_ascii() {
-            self.ascii_exact.as_ref()
-        } else {
-            self.exact.as_ref()
-        }?;
+    fn exact_for(
+        &self,
+        hay: &str,
+        pos: usize,
+        ascii: bool,
+    ) -> Result<Option<&meta::Regex>, PyreError> {
         if self.translation.py_end {
             let body = hay
                 .as_bytes()
                 .get(pos..hay.len().saturating_sub(1))
                 .unwrap_or(&[]);
             if body.contains(&b'\n') {
-                return None;
+                return Ok(None);
             }
         }
-        Some(re)
+        if ascii {
+            return Ok(self.ascii_exact.as_ref());
+        }
+        if self.translation.exact.is_some() {
+            return self.exact_form().map(Some);
+        }
+        Ok(None)
     }
 
-    /// Like [`Regex::search_range`], reporting an exhausted backtracking budget.
+    /// Like [`Regex::search_range`], reporting an exhausted backtracking budget or a form
+    /// that failed to compile.
     pub fn try_search_range(
         &self,
         hay: &str,
@@ -245,7 +361,25 @@ impl Regex {
         endpos: usize,
     ) -> Result<Option<Captures>, PyreError> {
         let (hay, pos) = clamp(hay, pos, endpos);
-        if let Some(re) = self.exact_for(hay, pos) {
+        let ascii = hay.is_ascii();
+        if let Some(re) = self.exact_for(hay, pos, ascii)? {
+            if let (true, Some(chain)) = (ascii, &self.chain) {
+                let found = if chain.anchored {
+                    // `\A` matches only at 0: the head fixes the start, no DFA pass needed.
+                    if pos > 0 {
+                        return Ok(None);
+                    }
+                    chain.spans(hay, 0, None)
+                } else {
+                    let Some(m) = re.find(Input::new(hay).range(pos..)) else {
+                        return Ok(None);
+                    };
+                    chain.spans(hay, m.start(), Some(m.end()))
+                };
+                if let Some(spans) = found {
+                    return Ok(Some(self.captures(spans)));
+                }
+            }
             let mut caps = re.create_captures();
             re.search_captures(&Input::new(hay).range(pos..), &mut caps);
             if !caps.is_match() {
@@ -256,12 +390,17 @@ impl Regex {
                 .collect();
             return Ok(Some(self.captures(spans)));
         }
-        if !self.gate.is_match(Input::new(hay).range(pos..)) {
+        if !self
+            .gate_form(ascii)?
+            .is_match(Input::new(hay).range(pos..))
+        {
             return Ok(None);
         }
-        let fancy = self.fancy_or_bug()?;
         let input = fancy_regex::RegexInput::new(hay).from_pos(pos);
-        let caps = fancy.captures_input(input).map_err(|_| self.budget())?;
+        let caps = self
+            .fancy_form()?
+            .captures_input(input)
+            .map_err(|_| self.budget())?;
         Ok(caps.map(|c| {
             let spans = (0..=self.groups)
                 .map(|i| c.get(i).map(|m| (m.start(), m.end())))
@@ -270,25 +409,17 @@ impl Regex {
         }))
     }
 
-    /// Like [`Regex::is_match`], reporting an exhausted backtracking budget.
+    /// Like [`Regex::is_match`], reporting an exhausted backtracking budget or a form that
+    /// failed to compile.
     pub fn try_is_match(&self, hay: &str) -> Result<bool, PyreError> {
-        if let Some(re) = self.exact_for(hay, 0) {
+        let ascii = hay.is_ascii();
+        if let Some(re) = self.exact_for(hay, 0, ascii)? {
             return Ok(re.is_match(hay));
         }
-        if !self.gate.is_match(hay) {
+        if !self.gate_form(ascii)?.is_match(hay) {
             return Ok(false);
         }
-        let fancy = self.fancy_or_bug()?;
-        fancy.is_match(hay).map_err(|_| self.budget())
-    }
-
-    fn fancy_or_bug(&self) -> Result<&fancy_regex::Regex, PyreError> {
-        // `new` builds the backtracker whenever an exact form is missing or `$` needs it.
-        self.fancy.as_ref().ok_or_else(|| PyreError::Compile {
-            pattern: self.pattern.clone(),
-            what: "backtracking",
-            source: "backtracking form missing".into(),
-        })
+        self.fancy_form()?.is_match(hay).map_err(|_| self.budget())
     }
 
     fn budget(&self) -> PyreError {
