@@ -93,3 +93,34 @@ fn cases_match_python_answers() {
         failures.join("\n")
     );
 }
+
+#[test]
+fn catastrophic_backtracking_is_bounded_and_reported() {
+    // Needs the backtracker (lookbehind), and backtracks exponentially on this text.
+    let r = Regex::new(r"^(\w+\s?)*$(?<=x)", &Options::default()).expect("compiles");
+    // The gate (lookbehind dropped) accepts it; the backtracker then tries every split.
+    let hay = "a".repeat(40);
+    let err = r
+        .try_search_range(&hay, 0, hay.len())
+        .expect_err("budget exhausted");
+    assert!(err.to_string().contains("backtracking budget"), "{err}");
+    assert!(r.search(&hay).is_none());
+}
+
+#[test]
+fn errors_name_the_offset_and_the_problem() {
+    for (pattern, pos, msg) in [
+        ("ab(c", 2, "missing ), unterminated subpattern"),
+        ("a**", 2, "multiple repeat"),
+        ("x(?i)y", 1, "global flags not at the start"),
+        ("[z-a]", 1, "bad character range"),
+        (r"(?P<n>a)(?P=m)", 12, "unknown group name"),
+    ] {
+        let err = Regex::new(pattern, &Options::default()).expect_err(pattern);
+        let text = err.to_string();
+        assert!(
+            text.contains(msg) && text.contains(&format!("at position {pos}")),
+            "{pattern}: {text}"
+        );
+    }
+}

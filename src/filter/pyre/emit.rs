@@ -502,3 +502,51 @@ fn iterate_common(node: &Node, before: &str, lo: u64, hi: u64) -> String {
     }
     acc
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::filter::pyre::parse;
+
+    fn exact(p: &str) -> Option<String> {
+        let ast = parse(p).expect("pattern parses");
+        Emitter {
+            target: Target::Exact,
+            ascii: false,
+        }
+        .emit(&ast)
+        .ok()
+    }
+
+    #[test]
+    fn ipv6_lookbehind_is_proven_redundant() {
+        let ip6 = "(?:[0-9a-fA-F]{1,4}::?|::){1,7}(?:[0-9a-fA-F]{1,4}|(?<=:):)";
+        let out = exact(ip6).expect("exact translation exists");
+        assert!(!out.contains("(?<="), "{out}");
+    }
+
+    #[test]
+    fn unprovable_lookbehinds_stay_python_only() {
+        for p in [
+            "(?:a|b)(?<=:):",
+            "a?(?<=a)b",
+            "(?:a:|b)(?<=:)",
+            "(?<=:)x",
+            "x(?<!x)",
+        ] {
+            assert_eq!(exact(p), None, "{p}");
+        }
+        assert!(exact("a:(?<=:)b").is_some());
+        assert!(exact("(?:x:|y::)+(?<=:)").is_some());
+    }
+
+    #[test]
+    fn suffix_of_repeats_and_alternatives() {
+        let ast = parse("(?:ab|cb)+").expect("parses");
+        assert_eq!(suffix(&ast.root, ""), "b");
+        let ast = parse("(?:ab)?").expect("parses");
+        assert_eq!(suffix(&ast.root, "xb"), "b");
+        let ast = parse("a{0,3}").expect("parses");
+        assert_eq!(suffix(&ast.root, ""), "");
+    }
+}
