@@ -162,6 +162,7 @@ pub struct JournalWatcher {
     notifier: Option<Notifier>,
     pending: bool,
     errors: u64,
+    examined: u64,
     budget: usize,
 }
 
@@ -246,6 +247,7 @@ impl JournalWatcher {
             notifier,
             pending: false,
             errors: 0,
+            examined: 0,
             budget: DEFAULT_BUDGET,
         };
         for s in sources {
@@ -288,6 +290,11 @@ impl JournalWatcher {
         self.errors
     }
 
+    /// Entries examined so far (matched or not).
+    pub fn examined(&self) -> u64 {
+        self.examined
+    }
+
     /// The position after the last entry read, for the state file.
     pub fn cursor(&self) -> Option<String> {
         self.last.map(|c| c.to_string())
@@ -323,6 +330,7 @@ impl JournalWatcher {
         for i in 0..self.files.len() {
             let (used, last) = self.read_file(i, left, &mut out);
             left = left.saturating_sub(used);
+            self.examined += used as u64;
             if let Some(c) = last {
                 if newest.is_none_or(|n| c.realtime >= n.realtime) {
                     newest = Some(c);
