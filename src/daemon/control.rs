@@ -38,8 +38,34 @@ impl Daemon {
     }
 }
 
+/// Parses a time expression as `set JAIL bantime|findtime` does. fail2ban evaluates the
+/// expression as Python, so a bare word that is no time unit fails with Python's `NameError`
+/// text; that message is kept for it.
 fn time(text: &str) -> Result<TimeSpan, ControlError> {
-    TimeSpan::parse(text).map_err(|e| ControlError::Refused(e.to_string()))
+    TimeSpan::parse(text).map_err(|e| {
+        let word = text.trim();
+        let identifier = word
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if identifier {
+            ControlError::Refused(format!("name '{word}' is not defined"))
+        } else {
+            ControlError::Refused(e.to_string())
+        }
+    })
+}
+
+/// Whether a filter's `datepattern` selects fail2ban's default templates (`{^LN-BEG}` or
+/// `{DEFAULT}`, upper-cased unless the pattern holds a `%`, as datedetector.py does).
+fn is_default_detectors(pattern: &str) -> bool {
+    let key = if pattern.contains('%') {
+        pattern.to_string()
+    } else {
+        pattern.to_uppercase()
+    };
+    key == "{^LN-BEG}" || key == "{DEFAULT}"
 }
 
 fn strs(v: &[String]) -> Value {
@@ -172,8 +198,12 @@ impl Control for Daemon {
                     .unwrap_or_default(),
             ),
             JailOption::DatePattern => match rj.filter.datepattern() {
-                None => Value::None,
-                Some(p) => Value::Tuple(vec![Value::Str(p.to_string()), Value::Str(p.to_string())]),
+                Some(p) if !is_default_detectors(p) => {
+                    Value::Tuple(vec![Value::Str(p.to_string()), Value::Str(p.to_string())])
+                }
+                // fail2ban's date detector holds all its default templates here (lazily):
+                // more than two templates answer (None, "Default Detectors").
+                _ => Value::Tuple(vec![Value::None, Value::Str("Default Detectors".into())]),
             },
             JailOption::UseDns => Value::Str(
                 match c.usedns {
@@ -188,7 +218,9 @@ impl Control for Daemon {
             JailOption::Actions => Value::List(vec![Value::Str(self.backend.name().to_string())]),
             JailOption::Idle => Value::Bool(false),
             JailOption::BanTimeExtra(name) => match name.as_str() {
-                "increment" => Value::Bool(c.increment.enabled),
+                // fail2ban answers None for an option the configuration did not set; the
+                // typed config keeps no "unset", so a disabled increment reads as unset.
+                "increment" if c.increment.enabled => Value::Bool(true),
                 "factor" if c.increment.enabled => Value::Str(c.increment.factor.clone()),
                 "formula" => c.increment.formula.clone().map_or(Value::None, Value::Str),
                 "multipliers" if !c.increment.multipliers.is_empty() => Value::Str(

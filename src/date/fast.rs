@@ -218,19 +218,48 @@ impl Hay<'_> {
         }
         c
     }
-    fn name3(&self, p: usize, names: &[&str; 12]) -> bool {
-        self.h
-            .get(p..p + 3)
-            .is_some_and(|s| names.iter().any(|n| s.eq_ignore_ascii_case(n.as_bytes())))
+    fn month3(&self, p: usize) -> bool {
+        matches!(
+            self.lower3(p),
+            Some(
+                [b'j', b'a', b'n']
+                    | [b'f', b'e', b'b']
+                    | [b'm', b'a', b'r']
+                    | [b'a', b'p', b'r']
+                    | [b'm', b'a', b'y']
+                    | [b'j', b'u', b'n']
+                    | [b'j', b'u', b'l']
+                    | [b'a', b'u', b'g']
+                    | [b's', b'e', b'p']
+                    | [b'o', b'c', b't']
+                    | [b'n', b'o', b'v']
+                    | [b'd', b'e', b'c']
+            )
+        )
+    }
+    fn weekday3(&self, p: usize) -> bool {
+        matches!(
+            self.lower3(p),
+            Some(
+                [b'm', b'o', b'n']
+                    | [b't', b'u', b'e']
+                    | [b'w', b'e', b'd']
+                    | [b't', b'h', b'u']
+                    | [b'f', b'r', b'i']
+                    | [b's', b'a', b't']
+                    | [b's', b'u', b'n']
+            )
+        )
+    }
+    fn lower3(&self, p: usize) -> Option<[u8; 3]> {
+        let s = self.h.get(p..p + 3)?;
+        Some([
+            s[0].to_ascii_lowercase(),
+            s[1].to_ascii_lowercase(),
+            s[2].to_ascii_lowercase(),
+        ])
     }
 }
-
-const MONTHS: [&str; 12] = [
-    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
-];
-const WEEKDAYS: [&str; 12] = [
-    "mon", "tue", "wed", "thu", "fri", "sat", "sun", "", "", "", "", "",
-];
 
 impl Fast {
     /// Python `search(line[..endpos], pos)` with this template's regex. ASCII `hay` only.
@@ -431,7 +460,7 @@ impl Fast {
         for with_day in [true, false] {
             let mut q = p;
             if with_day {
-                if !(h.name3(q, &WEEKDAYS) && h.at(q + 3) == b' ') {
+                if !(h.weekday3(q) && h.at(q + 3) == b' ') {
                     continue;
                 }
                 out[Field::LowA as usize] = Some((q, q + 3));
@@ -439,7 +468,7 @@ impl Fast {
             } else {
                 out[Field::LowA as usize] = None;
             }
-            if !(h.name3(q, &MONTHS) && h.at(q + 3) == b' ') {
+            if !(h.month3(q) && h.at(q + 3) == b' ') {
                 continue;
             }
             out[Field::LowB as usize] = Some((q, q + 3));
@@ -492,7 +521,7 @@ impl Fast {
             }
             out[Field::D as usize] = Some((p, ps));
             let pb = ps + 1;
-            if !(h.name3(pb, &MONTHS) && h.at(pb + 3) == sep && h.year(pb + 4, &self.years)) {
+            if !(h.month3(pb) && h.at(pb + 3) == sep && h.year(pb + 4, &self.years)) {
                 continue;
             }
             out[Field::LowB as usize] = Some((pb, pb + 3));

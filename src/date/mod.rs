@@ -8,6 +8,11 @@
 //! (`crate::filter`) calls [`DateDetector::detect`] per line and does that with the [`DateHit`].
 //! `fail2zig regex` reads [`DateDetector::template_stats`] for its "Date template hits" block.
 //!
+//! Speed: templates run on regex-automata (`pattern.rs`), and the hot default forms (ISO 8601,
+//! syslog, apache; `fast.rs`) on hand-written matchers for ASCII text, so the common line costs
+//! one short anchored match of the last winner plus a hand-written conversion
+//! (`tools/bench-date.sh` prints ns/line).
+//!
 //! # Compatibility
 //! Identical to fail2ban 1.0.2 (spec §4): the 31-template default list, `{^LN-BEG}`, `{DEFAULT}`
 //! (adds nothing), `{DATE}`, `{NONE}`, `EPOCH`, `LEPOCH`, `TAI64N`, `{EPOCH}` patterns, all strptime
@@ -142,12 +147,52 @@ impl std::fmt::Debug for DateDetector {
 /// One line's view for character-position arithmetic.
 struct LineView<'a> {
     line: &'a str,
-    ascii: bool,
+    /// Length of the leading run of bytes known to be ASCII (grown on demand, so a line is only
+    /// scanned as far as the date needs).
+    ascii: std::cell::Cell<usize>,
+    /// The scan stopped at a non-ASCII byte.
+    ascii_end: std::cell::Cell<bool>,
 }
 
-impl LineView<'_> {
+impl<'a> LineView<'a> {
+    fn new(line: &'a str) -> LineView<'a> {
+        LineView {
+            line,
+            ascii: std::cell::Cell::new(0),
+            ascii_end: std::cell::Cell::new(false),
+        }
+    }
+
+    /// Whether `line[..n]` is all ASCII (so byte and character positions agree there).
+    fn ascii_through(&self, n: usize) -> bool {
+        let n = n.min(self.line.len());
+        let known = self.ascii.get();
+        if n <= known {
+            return true;
+        }
+        if self.ascii_end.get() {
+            return false;
+        }
+        // Scan in blocks of 32 bytes (vectorized OR reduction).
+        let b = self.line.as_bytes();
+        let mut k = known;
+        while k < n {
+            let stop = (k + 32).min(b.len());
+            if is_ascii(&b[k..stop]) {
+                k = stop;
+            } else {
+                k += b[k..stop].iter().take_while(|c| c.is_ascii()).count();
+                self.ascii.set(k);
+                self.ascii_end.set(true);
+                return n <= k;
+            }
+        }
+        self.ascii.set(k);
+        true
+    }
+
     fn byte_of(&self, ci: usize) -> usize {
-        if self.ascii {
+        if self.ascii_through(ci) {
             return ci.min(self.line.len());
         }
         self.line
@@ -157,14 +202,14 @@ impl LineView<'_> {
             .unwrap_or(self.line.len())
     }
     fn ci_of(&self, b: usize) -> usize {
-        if self.ascii {
+        if self.ascii_through(b) {
             b
         } else {
             self.line[..b].chars().count()
         }
     }
     fn ch(&self, ci: usize) -> Option<char> {
-        if self.ascii {
+        if self.ascii_through(ci + 1) {
             self.line.as_bytes().get(ci).map(|&c| char::from(c))
         } else {
             self.line.chars().nth(ci)
@@ -282,10 +327,7 @@ impl DateDetector {
     /// fail2ban's matchTime + getTime on a whole line. `now` = the engine clock (epoch seconds),
     /// used for year inference, %ExY and lastUsed.
     pub fn detect(&mut self, line: &str, now: f64) -> Option<DateHit> {
-        let view = LineView {
-            line,
-            ascii: is_ascii(line.as_bytes()),
-        };
+        let view = LineView::new(line);
         let (i, m) = self.match_time(&view, now)?;
         let t = &self.templates[i];
         let kind = t.spec.kind;
@@ -302,6 +344,7 @@ impl DateDetector {
                     line,
                     spans: &t.spans,
                     lower_zone_last: t.fields.lower_zone_last,
+                    has_ampm: t.fields.groups.iter().any(|g| g.1 == convert::Field::P),
                 };
                 let now_s = now.floor() as i64;
                 let off = self.local.offset_cached(now_s, &mut self.now_cache);
@@ -369,16 +412,23 @@ impl DateDetector {
             Kind::Epoch { group, .. } => group,
             _ => 1,
         };
-        let f = match (&t.fast, view.ascii) {
-            (Some(fast), true) => {
+        // The hand-written matcher is exact on ASCII text: trust it when every byte it may have
+        // looked at is ASCII (through the char after a match; the whole range for no match).
+        let mut f = None;
+        let mut done = false;
+        if let Some(fast) = &t.fast {
+            let r = fast.search(&view.line.as_bytes()[..end], pos, &mut t.spans);
+            let seen = r.map_or(end, |m| (m.end + 1).min(end));
+            if view.ascii_through(seen) {
+                f = r;
+                done = true;
                 t.last_fast = true;
-                fast.search(&view.line.as_bytes()[..end], pos, &mut t.spans)
             }
-            _ => {
-                t.last_fast = false;
-                t.engine.search(view.line, pos, end, num_group)
-            }
-        };
+        }
+        if !done {
+            t.last_fast = false;
+            f = t.engine.search(view.line, pos, end, num_group);
+        }
         if f.is_some() {
             t.matched += 1;
         }

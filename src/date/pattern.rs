@@ -15,7 +15,8 @@
 //! still need lookaround, conditionals or backreferences run on fancy-regex. The default `EPOCH`
 //! and `LEPOCH` matchers are hand-written (their lookbehinds and never-enforced conditionals).
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
 
 use fancy_regex::Regex as Fancy;
 use regex_automata::meta;
@@ -524,7 +525,30 @@ pub(crate) enum Engine {
     EpochKeyword { line_begin: bool, long: bool },
 }
 
+/// A compiled regex, shareable between detectors.
+#[derive(Clone)]
+pub(crate) enum Compiled {
+    Meta(meta::Regex),
+    Fancy(Box<Fancy>),
+}
+
+impl Compiled {
+    fn engine(self) -> Engine {
+        match self {
+            Compiled::Meta(re) => {
+                let caps = re.create_captures();
+                Engine::Meta { re, caps }
+            }
+            Compiled::Fancy(re) => Engine::Fancy {
+                re: *re,
+                last: Vec::new(),
+            },
+        }
+    }
+}
+
 /// Which capture group index holds which field, for one compiled template.
+#[derive(Clone)]
 pub(crate) struct FieldMap {
     pub(crate) groups: Vec<(usize, Field)>,
     pub(crate) lower_zone_last: bool,
@@ -552,16 +576,31 @@ impl Engine {
                 },
             ));
         }
+        // Compiled regexes are shared process-wide by their text (fail2ban caches its templates
+        // too): every jail using the default list would otherwise compile 31 regexes.
+        type Cache = Mutex<HashMap<String, (Compiled, FieldMap)>>;
+        static CACHE: OnceLock<Cache> = OnceLock::new();
+        let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+        if let Some((c, map)) = cache.lock().ok().and_then(|m| m.get(&spec.regex).cloned()) {
+            return Ok((c.engine(), map));
+        }
+        let (c, map) = Engine::compile_uncached(spec)?;
+        if let Ok(mut m) = cache.lock() {
+            m.insert(spec.regex.clone(), (c.clone(), map.clone()));
+        }
+        Ok((c.engine(), map))
+    }
+
+    fn compile_uncached(spec: &Spec) -> Result<(Compiled, FieldMap), PatternError> {
         if let Some(rust) = to_rust_syntax(&spec.regex) {
             if let Ok(re) = meta::Regex::new(&rust) {
-                let caps = re.create_captures();
                 let map = field_map(
                     re.group_info()
                         .pattern_names(regex_automata::PatternID::ZERO)
                         .enumerate()
                         .map(|(i, n)| (i, n.map(|s| s.to_string()))),
                 );
-                return Ok((Engine::Meta { re, caps }, map));
+                return Ok((Compiled::Meta(re), map));
             }
         }
         let re = Fancy::new(&spec.regex).map_err(|e| PatternError::Compile {
@@ -573,13 +612,7 @@ impl Engine {
                 .enumerate()
                 .map(|(i, n)| (i, n.map(|s| s.to_string()))),
         );
-        Ok((
-            Engine::Fancy {
-                re,
-                last: Vec::new(),
-            },
-            map,
-        ))
+        Ok((Compiled::Fancy(Box::new(re)), map))
     }
 
     /// Python `search(line, pos, endpos)`; positions in bytes. `num_group` is the epoch group.

@@ -9,8 +9,8 @@
 //! # Compatibility
 //! Same arguments, header lines, report layout (`Results`, prefregex/failregex/ignoreregex hit
 //! tables, date template hits, `Lines:` counts, line listings with the 20-line threshold) and
-//! `-o` output as fail2ban-regex 1.0.2 (spec §6). Differences: filter options are shown in key
-//! order (fail2ban keeps the written order); `-D` prints no debuggex URLs; `systemd-journal` logs are not read; an IGNOREREGEX on top of a filter file keeps the
+//! `-o` output as fail2ban-regex 1.0.2 (spec §6). Differences: `-D` prints no debuggex URLs;
+//! `systemd-journal` logs are not read; an IGNOREREGEX on top of a filter file keeps the
 //! file's ignoreregexes in the hit table (fail2ban-regex replaces its table and then mis-counts).
 //! Names resolve against `-c` and, when that directory has no `filter.d`, our built-in filters.
 
@@ -131,6 +131,8 @@ enum RegexSource {
         def: ResolvedDef,
         header: String,
         options: BTreeMap<String, String>,
+        /// The options as fail2ban-regex prints them.
+        shown: String,
     },
     /// A regex given on the command line.
     Line(String),
@@ -186,7 +188,7 @@ impl<'a> Tool<'a> {
         if !looks_like_filter(value) {
             return Ok(RegexSource::Line(value.clone()));
         }
-        let (name, options) = split_options(value)?;
+        let (name, options, shown) = split_options(value)?;
         let last6: String = {
             let c: Vec<char> = name.chars().collect();
             c[c.len().saturating_sub(6)..].iter().collect()
@@ -234,6 +236,7 @@ impl<'a> Tool<'a> {
                             "Use   failregex filter file : {name}, basedir: (built-in)"
                         ),
                         options,
+                        shown,
                     });
                 }
             }
@@ -272,21 +275,18 @@ impl<'a> Tool<'a> {
                     base.display()
                 ),
                 options,
+                shown,
             })
         } else {
             let abs = std::path::absolute(&file).unwrap_or(file.clone());
-            let def = crate::fail2ban::read_filter_with(
-                abs.parent().unwrap_or(Path::new("/")),
-                &abs.to_string_lossy(),
-                &options,
-            )
-            .map_err(|e| failed(&e))?;
+            let def = read_foreign(&abs, &options).map_err(|e| failed(&*e))?;
             let def = resolve_def(&def, &BTreeMap::new())
                 .map_err(|e| ToolError::Reported(format!("ERROR: {}", chain(&e))))?;
             Ok(RegexSource::Filter {
                 def,
                 header: format!("Use   failregex file : {name}"),
                 options,
+                shown,
             })
         }
     }
@@ -296,7 +296,10 @@ impl<'a> Tool<'a> {
         let quiet = a.opts.out.is_some() || a.opts.json;
         let mut head: Vec<String> = Vec::new();
         if !quiet {
-            head.extend(["", "Running tests", "=============", ""].map(String::from));
+            // fail2ban-regex prints this before anything can fail.
+            for l in ["", "Running tests", "=============", ""] {
+                writeln!(w, "{l}")?;
+            }
         }
         let source = self.resolve_regex()?;
         let settings = self.settings();
@@ -310,19 +313,10 @@ impl<'a> Tool<'a> {
         if let Some(i) = &a.ignoreregex {
             def.ignoreregex.push(i.clone());
         }
-        let mut filter = Filter::from_resolved(&def, &settings).map_err(|e| match &e {
-            FilterError::NoFailureId { regex } => {
-                ToolError::Reported(format!("ERROR: No failure-id group in '{regex}'"))
-            }
-            FilterError::Compile { regex, source } => ToolError::Reported(format!(
-                "ERROR: Unable to compile regular expression '{regex}':\n{source}"
-            )),
-            _ => ToolError::Reported(format!("ERROR: {}", chain(&e))),
-        })?;
         // Header lines, in fail2ban-regex's order.
-        let date_line = |pattern: &str, f: &Filter| {
-            let stats = f
-                .date_detector()
+        let tz = a.opts.timezone.as_deref();
+        let date_line = |pattern: &str| {
+            let stats = crate::date::DateDetector::new(Some(pattern), tz)
                 .map(|d| d.template_stats())
                 .unwrap_or_default();
             let name = if stats.is_empty() || stats.len() > 2 {
@@ -333,18 +327,21 @@ impl<'a> Tool<'a> {
             format!("Use      datepattern : {pattern} : {name}")
         };
         if a.opts.maxlines > 0 {
-            head.push(format!("Use         maxlines : {}", filter.maxlines()));
+            head.push(format!("Use         maxlines : {}", a.opts.maxlines));
         }
         if let Some(d) = &a.opts.datepattern {
-            head.push(date_line(d, &filter));
+            head.push(date_line(d));
         }
         match &source {
             RegexSource::Filter {
-                header, options, ..
+                header,
+                options,
+                shown,
+                ..
             } => {
                 head.push(header.clone());
                 if !options.is_empty() {
-                    head.push(format!("Use   filter options : {}", py_dict(options)));
+                    head.push(format!("Use   filter options : {shown}"));
                 }
                 if a.opts.maxlines == 0 {
                     if let Some(m) = def.maxlines {
@@ -353,7 +350,7 @@ impl<'a> Tool<'a> {
                 }
                 if a.opts.datepattern.is_none() {
                     if let Some(d) = &def.datepattern {
-                        head.push(date_line(d, &filter));
+                        head.push(date_line(d));
                     }
                 }
             }
@@ -361,6 +358,22 @@ impl<'a> Tool<'a> {
                 head.push(format!("Use   failregex line : {}", shortstr(r, 53)));
             }
         }
+        let mut filter = Filter::from_resolved(&def, &settings).map_err(|e| {
+            if !quiet {
+                for h in &head {
+                    let _ = writeln!(w, "{h}");
+                }
+            }
+            match &e {
+                FilterError::NoFailureId { regex } => {
+                    ToolError::Reported(format!("ERROR: No failure-id group in '{regex}'"))
+                }
+                FilterError::Compile { regex, source } => ToolError::Reported(format!(
+                    "ERROR: Unable to compile regular expression '{regex}':\n{source}"
+                )),
+                _ => ToolError::Reported(format!("ERROR: {}", chain(&e))),
+            }
+        })?;
         if let Some(i) = &a.ignoreregex {
             head.push(format!("Use ignoreregex line : {}", shortstr(i, 53)));
         }
@@ -717,6 +730,38 @@ impl<'a> Tool<'a> {
     }
 }
 
+/// A filter file outside any `filter.d` ("foreign"), read with its includes: the files of its
+/// directory are linked into a temporary `filter.d` so that includes and `.local` siblings resolve
+/// where fail2ban resolves them (the file's own directory), then read the standard way.
+fn read_foreign(
+    path: &Path,
+    options: &BTreeMap<String, String>,
+) -> Result<crate::config::FilterDef, Box<dyn std::error::Error>> {
+    let dir = path.parent().ok_or("a filter file has a directory")?;
+    let file = path.file_name().ok_or("a filter file has a name")?;
+    let stem = Path::new(file)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .ok_or("a filter file has a name")?;
+    let tmp = std::env::temp_dir().join(format!("fail2zig-regex-{}", std::process::id()));
+    let fd = tmp.join("filter.d");
+    std::fs::create_dir_all(&fd)?;
+    let result = (|| -> Result<crate::config::FilterDef, Box<dyn std::error::Error>> {
+        for e in std::fs::read_dir(dir)? {
+            let e = e?;
+            let target = fd.join(e.file_name());
+            if e.file_name() == file {
+                std::os::unix::fs::symlink(e.path(), fd.join(format!("{stem}.conf")))?;
+            } else if !target.exists() {
+                std::os::unix::fs::symlink(e.path(), target)?;
+            }
+        }
+        Ok(crate::fail2ban::read_filter_with(&tmp, &stem, options)?)
+    })();
+    let _ = std::fs::remove_dir_all(&tmp);
+    result
+}
+
 /// `^/{0,3}[\w/_\-.]+(?:\[.*\])?$` (dot-all).
 fn looks_like_filter(v: &str) -> bool {
     let rest = v;
@@ -732,16 +777,27 @@ fn looks_like_filter(v: &str) -> bool {
 }
 
 /// Splits `name[opts]` with fail2ban's option grammar.
-fn split_options(v: &str) -> Result<(String, BTreeMap<String, String>), ToolError> {
+/// Splits `name[opts]` with fail2ban's option grammar: the name, the options, and their Python
+/// dict repr in the order written (for the `Use   filter options` line).
+fn split_options(v: &str) -> Result<(String, BTreeMap<String, String>, String), ToolError> {
     if !v.contains('[') {
-        return Ok((v.to_string(), BTreeMap::new()));
+        return Ok((v.to_string(), BTreeMap::new(), "{}".into()));
     }
-    crate::fail2ban::parse_option_list(v).map_err(|e| {
+    let (name, opts) = crate::fail2ban::extract_options(v).map_err(|e| {
         ToolError::Reported(format!(
             "ERROR: Wrong filter name or options: {}\n       while parsing: {v}",
             chain(&e)
         ))
-    })
+    })?;
+    let items: Vec<String> = opts
+        .iter()
+        .map(|(k, v)| format!("{}: {}", py_repr(k), py_repr(v)))
+        .collect();
+    let map = opts
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+    Ok((name, map, format!("{{{}}}", items.join(", "))))
 }
 
 /// Python `repr(str)`.
@@ -789,14 +845,6 @@ pub fn py_time(t: f64, integral: bool) -> String {
     } else {
         py_float(t)
     }
-}
-
-fn py_dict(m: &BTreeMap<String, String>) -> String {
-    let items: Vec<String> = m
-        .iter()
-        .map(|(k, v)| format!("{}: {}", py_repr(k), py_repr(v)))
-        .collect();
-    format!("{{{}}}", items.join(", "))
 }
 
 fn py_opt(v: &Option<String>) -> String {
