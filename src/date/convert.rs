@@ -79,6 +79,8 @@ pub(crate) struct Fields<'a> {
     pub(crate) spans: &'a Spans,
     /// `z` comes after `Z` in the pattern (only matters when both are present).
     pub(crate) lower_zone_last: bool,
+    /// The pattern has a `p` group (an unmatched one makes Python's `None.lower()` fail).
+    pub(crate) has_ampm: bool,
 }
 
 impl<'a> Fields<'a> {
@@ -178,7 +180,13 @@ pub(crate) fn strptime(f: &Fields<'_>, ctx: &mut Context<'_>) -> Result<Converte
     }
     if let Some(v) = f.get(Field::I) {
         hour = int(v)?;
-        let ampm = f.get(Field::P).unwrap_or("");
+        let ampm = match f.get(Field::P) {
+            Some(p) => p,
+            // `found_dict.get('p', '')` is None when the group exists but did not take part:
+            // `.lower()` then raises AttributeError and the line is aborted.
+            None if f.has_ampm => return Err(ConvError::Abort),
+            None => "",
+        };
         if ampm.is_empty() || ampm.eq_ignore_ascii_case("am") {
             if hour == 12 {
                 hour = 0;

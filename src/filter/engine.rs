@@ -24,6 +24,14 @@
 //! findtime dropped, future times clamped) is NOT done here: with server settings a line without
 //! any usable date gets `now` (fail2ban's "in operation" behaviour) and the jail decides the rest.
 //! `tuple_X` groups are kept as plain groups (fail2ban builds a tuple; no stock filter uses them).
+//! `line_buffer()` is kept up to date only for `maxlines > 1` (the only case anyone reads it).
+//!
+//! Speed: two rejection gates (`pyre::GateSet`-style combined DFAs) avoid capture work. The
+//! content gate tells which failregexes may match the text they see, so only those are searched
+//! with captures. In first-match mode (server, `-o`) the line gate, built from the failregexes
+//! without their leading `^`, rejects a whole line before the prefregex when no failregex can
+//! match anywhere in it; it is only built when that is sound (one-line buffers, a prefregex whose
+//! `<F-CONTENT>` runs to the end of the line, no other `^`/`\A`, no word boundary after the `^`).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};

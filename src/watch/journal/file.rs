@@ -13,7 +13,6 @@
 //! or 4-byte items with `HEADER_INCOMPATIBLE_COMPACT`), ENTRY_ARRAY (8- or 4-byte items).
 //! Keyed (siphash) and jenkins hash files read the same since hashes are never checked.
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::{FileExt, MetadataExt};
@@ -127,7 +126,8 @@ pub struct JournalFile {
     pub ino: u64,
     pub header: Header,
     size: u64,
-    pages: HashMap<u64, Box<[u8]>>,
+    /// Direct-mapped page cache: slot `page % MAX_PAGES` holds (page number, bytes).
+    pages: Vec<Option<(u64, Box<[u8]>)>>,
     scratch: Vec<u8>,
     /// Items of the last entry read.
     pub items: Vec<u64>,
@@ -175,7 +175,7 @@ impl JournalFile {
                 entry_array_offset: 0,
             },
             size: meta.len(),
-            pages: HashMap::new(),
+            pages: Vec::new(),
             scratch: Vec::new(),
             items: Vec::new(),
             unpacked: Vec::new(),
@@ -196,6 +196,7 @@ impl JournalFile {
         })?;
         self.size = meta.len();
         self.pages.clear();
+        self.pages.resize_with(MAX_PAGES, || None);
         let not = || FileError::NotJournal {
             path: self.path.clone(),
         };
@@ -233,6 +234,13 @@ impl JournalFile {
         Ok(())
     }
 
+    /// Drops the cached pages and buffers (between polls: nothing is held for idle files).
+    pub fn release(&mut self) {
+        self.pages = Vec::new();
+        self.scratch = Vec::new();
+        self.unpacked = Vec::new();
+    }
+
     fn read_exact_at(&self, buf: &mut [u8], off: u64) -> Result<(), FileError> {
         self.file
             .read_exact_at(buf, off)
@@ -255,8 +263,7 @@ impl JournalFile {
         let first = off / PAGE;
         let last = (off + len.max(1) - 1) / PAGE;
         if first == last {
-            self.load_page(first)?;
-            let page = &self.pages[&first];
+            let page = self.page(first)?;
             let start = (off - first * PAGE) as usize;
             return Ok(&page[start..start + len as usize]);
         }
@@ -266,8 +273,13 @@ impl JournalFile {
         let end = off + len;
         while at < end {
             let p = at / PAGE;
-            self.load_page(p)?;
-            let page = &self.pages[&p];
+            let page = match self.page(p) {
+                Ok(page) => page,
+                Err(e) => {
+                    self.scratch = scratch;
+                    return Err(e);
+                }
+            };
             let start = (at - p * PAGE) as usize;
             let take = ((end - at) as usize).min(page.len() - start);
             scratch.extend_from_slice(&page[start..start + take]);
@@ -277,19 +289,24 @@ impl JournalFile {
         Ok(&self.scratch)
     }
 
-    fn load_page(&mut self, p: u64) -> Result<(), FileError> {
-        if self.pages.contains_key(&p) {
-            return Ok(());
+    /// Page `p`, read from the file unless cached.
+    fn page(&mut self, p: u64) -> Result<&[u8], FileError> {
+        let slot = (p % MAX_PAGES as u64) as usize;
+        if self.pages.len() != MAX_PAGES {
+            self.pages.resize_with(MAX_PAGES, || None);
         }
-        if self.pages.len() >= MAX_PAGES {
-            self.pages.clear();
+        let cached = matches!(&self.pages[slot], Some((n, _)) if *n == p);
+        if !cached {
+            let start = p * PAGE;
+            let len = PAGE.min(self.size.saturating_sub(start));
+            let mut buf = vec![0u8; len as usize].into_boxed_slice();
+            self.read_exact_at(&mut buf, start)?;
+            self.pages[slot] = Some((p, buf));
         }
-        let start = p * PAGE;
-        let len = PAGE.min(self.size.saturating_sub(start));
-        let mut buf = vec![0u8; len as usize].into_boxed_slice();
-        self.read_exact_at(&mut buf, start)?;
-        self.pages.insert(p, buf);
-        Ok(())
+        match &self.pages[slot] {
+            Some((_, b)) => Ok(b),
+            None => Ok(&[]),
+        }
     }
 
     /// Checks an object header at `off`: type, alignment, bounds; returns (flags, size).

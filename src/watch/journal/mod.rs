@@ -57,6 +57,8 @@ pub const POLL_INTERVAL: Duration = Duration::from_secs(1);
 pub const DEFAULT_BUDGET: usize = 100_000;
 /// Cached DATA objects per file (by offset) before the cache is emptied.
 const MAX_CACHED: usize = 65_536;
+/// Cached value bytes per file before the cache is emptied.
+const MAX_CACHED_BYTES: usize = 1024 * 1024;
 /// Cached values longer than this are not kept.
 const MAX_CACHED_VALUE: usize = 512;
 /// Polls a damaged entry of an online file is retried before it is skipped (torn tail).
@@ -140,6 +142,8 @@ struct Tracked {
     pos: ArrayPos,
     /// DATA offset -> (slot, value) or None for fields we ignore.
     cache: HashMap<u64, CachedData>,
+    /// Value bytes held by `cache`.
+    cache_bytes: usize,
     /// Present at construction: the start position applies.
     initial: bool,
     /// Entries in the file at construction (for `in_operation`).
@@ -374,6 +378,7 @@ impl JournalWatcher {
             file,
             pos: ArrayPos::default(),
             cache: HashMap::new(),
+            cache_bytes: 0,
             initial,
             at_start,
             retries: 0,
@@ -528,6 +533,12 @@ impl JournalWatcher {
                 }
             }
         }
+        t.file.release();
+        if !online {
+            // offline/archived files rarely grow: keep nothing for them between polls
+            t.cache = HashMap::new();
+            t.cache_bytes = 0;
+        }
         (used, last)
     }
 }
@@ -613,18 +624,15 @@ fn entry_fields(
             Some(s) => {
                 let data = t.file.data(off)?;
                 let v: Arc<[u8]> = Arc::from(value_of(data));
-                if t.cache.len() >= MAX_CACHED {
-                    t.cache.clear();
-                }
                 if v.len() <= MAX_CACHED_VALUE {
+                    make_room(t);
+                    t.cache_bytes += v.len();
                     t.cache.insert(off, Some((s, v.clone())));
                 }
                 fields.push((s, v));
             }
             None => {
-                if t.cache.len() >= MAX_CACHED {
-                    t.cache.clear();
-                }
+                make_room(t);
                 t.cache.insert(off, None);
             }
         }
@@ -645,6 +653,14 @@ fn entry_fields(
     }
     load(t, &mut fields, &uncached)?;
     Ok(Some(fields))
+}
+
+/// Empties a file's DATA cache when it holds too many objects or bytes.
+fn make_room(t: &mut Tracked) {
+    if t.cache.len() >= MAX_CACHED || t.cache_bytes >= MAX_CACHED_BYTES {
+        t.cache.clear();
+        t.cache_bytes = 0;
+    }
 }
 
 /// The value part of a `FIELD=value` payload (empty if there is no `=`).
