@@ -35,7 +35,12 @@ pub struct RegexOptions {
     #[arg(short = 'd', long = "datepattern", value_name = "PATTERN")]
     pub datepattern: Option<String>,
     /// The zone of dates that carry none (`UTC`, `+0200`, `CET`).
-    #[arg(long = "timezone", visible_alias = "TZ", value_name = "ZONE")]
+    #[arg(
+        long = "timezone",
+        visible_alias = "TZ",
+        value_name = "ZONE",
+        allow_hyphen_values = true
+    )]
     pub timezone: Option<String>,
     /// The log encoding (only UTF-8 is supported; invalid bytes become U+FFFD).
     #[arg(
