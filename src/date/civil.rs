@@ -66,6 +66,18 @@ pub(crate) fn weekday(days: i64) -> i64 {
     (days + 3).rem_euclid(7)
 }
 
+/// `YYYY-mm-dd HH:MM:SS` of naive seconds (already shifted to the wanted zone).
+pub fn ymd_hms(naive: i64) -> String {
+    let (y, m, d) = civil_from_days(naive.div_euclid(86_400));
+    let sod = naive.rem_euclid(86_400);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        sod / 3600,
+        sod % 3600 / 60,
+        sod % 60
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,16 +92,4 @@ mod tests {
         assert_eq!(naive(2005, 2, 29, 10, 0, 0), None);
         assert_eq!(weekday(0), 3);
     }
-}
-
-/// `YYYY-mm-dd HH:MM:SS` of naive seconds (already shifted to the wanted zone).
-pub fn ymd_hms(naive: i64) -> String {
-    let (y, m, d) = civil_from_days(naive.div_euclid(86_400));
-    let sod = naive.rem_euclid(86_400);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
-        sod / 3600,
-        sod % 3600 / 60,
-        sod % 60
-    )
 }
