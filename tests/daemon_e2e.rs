@@ -546,3 +546,82 @@ fn client_restart_and_reload_of_a_jail() {
     let (out, rc) = env.client(&["get", "loglevel"]);
     assert_eq!((out.trim(), rc), ("Current logging level is 'INFO'", 0));
 }
+
+/// Writes sshd journal entries (export format) with systemd's own journal-remote.
+fn journal_append(file: &std::path::Path, entries: &[(String, &str)]) {
+    let mut input = String::new();
+    let now_us = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_micros();
+    for (k, (msg, unit)) in entries.iter().enumerate() {
+        input += &format!(
+            "__CURSOR=c{k}\n__REALTIME_TIMESTAMP={}\n__MONOTONIC_TIMESTAMP={}\n_BOOT_ID=0123456789abcdef0123456789abcdef\n_HOSTNAME=host\nSYSLOG_IDENTIFIER={comm}\n_COMM={comm}\n_PID={}\n_SYSTEMD_UNIT={unit}\nMESSAGE={msg}\n\n",
+            now_us + k as u128,
+            1000 + k,
+            2000 + k,
+            comm = unit.trim_end_matches(".service"),
+        );
+    }
+    let mut child = Command::new("/lib/systemd/systemd-journal-remote")
+        .arg(format!("--output={}", file.display()))
+        .args(["--split-mode=none", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("systemd-journal-remote (apt package systemd-journal-remote)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn journal_backend_bans_from_a_systemd_journal() {
+    let journal = std::env::temp_dir().join(format!("f2z-e2e-journal-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&journal);
+    std::fs::create_dir_all(&journal).unwrap();
+    let file = journal.join("remote.journal");
+    let msg = |ip: &str| format!("Failed password for invalid user bob from {ip} port 4242 ssh2");
+    // An earlier entry from another unit is never matched.
+    journal_append(
+        &file,
+        &[
+            (msg(B), "cron.service"),
+            (msg(B), "cron.service"),
+            (msg(B), "cron.service"),
+        ],
+    );
+    // fail2ban's sshd jail on Debian: the filter's own journalmatch, logtype=journal implied.
+    let extra = format!("backend = \"systemd[journalfiles={}]\"\n", file.display());
+    let mut env = Env::new(&extra);
+    env.start();
+    journal_append(
+        &file,
+        &[
+            (msg(A), "sshd.service"),
+            (msg(A), "sshd.service"),
+            (msg(A), "sshd.service"),
+        ],
+    );
+    env.wait_banned(A, Duration::from_secs(10));
+    assert!(!env.banned(B), "an entry of another unit was matched");
+    // A restart continues from the saved cursor: nothing is counted twice.
+    env.stop(false);
+    env.start();
+    let (status, _) = env.client(&["status", "sshd"]);
+    assert_eq!(
+        status_field(&status, "Total failed:"),
+        "0",
+        "journal re-read after restart: {status}"
+    );
+    assert!(
+        status_field(&status, "Banned IP list:").contains(A),
+        "{status}"
+    );
+    let _ = std::fs::remove_dir_all(&journal);
+}

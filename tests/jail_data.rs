@@ -364,6 +364,7 @@ fn run(sc: &mut Scenario, cmd: &str, words: &[&str], other: &mut Option<Scenario
                 &persist::State {
                     bans,
                     positions: Vec::new(),
+                    cursors: Vec::new(),
                 },
             )
             .unwrap();

@@ -102,6 +102,10 @@ fn sample() -> State {
             offset: 7,
             hash: String::new(),
         }],
+        cursors: vec![persist::CursorRecord {
+            jail: "sshd-journal".into(),
+            cursor: "s=0123;i=5;t=1700000000000000".into(),
+        }],
     }
 }
 

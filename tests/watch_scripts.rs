@@ -151,6 +151,7 @@ impl Run {
                     &persist::State {
                         bans: Vec::new(),
                         positions,
+                        cursors: Vec::new(),
                     },
                 )
                 .unwrap();

@@ -9,6 +9,7 @@ use crate::date::DateDetector;
 use crate::filter::{self, Filter, FilterSettings};
 use crate::firewall::JailRules;
 use crate::jail::{self, Increment, Jail, JailSettings, SystemResolver};
+use crate::watch::journal::{JournalStart, JournalWatcher};
 use crate::watch::{self, Encoding, FilePosition, LogWatcher, ReadFrom, StartSeek, WatchOptions};
 
 /// Why a jail could not be built.
@@ -33,8 +34,29 @@ pub enum JailBuildError {
         #[source]
         source: watch::WatchError,
     },
-    #[error("jail {jail}: backend {backend:?} is not supported yet (only file backends)")]
-    Backend { jail: String, backend: String },
+    #[error("jail {jail}: backend {backend:?}: {message}")]
+    Backend {
+        jail: String,
+        backend: String,
+        message: String,
+    },
+    #[error("jail {jail}: journal")]
+    Journal {
+        jail: String,
+        #[source]
+        source: crate::watch::journal::JournalError,
+    },
+}
+
+/// Where a jail's lines come from.
+pub enum Source {
+    /// Log files (`backend = auto | polling | pyinotify`).
+    Files(LogWatcher),
+    /// The systemd journal (`backend = systemd`); lines arrive with their date.
+    Journal {
+        watcher: JournalWatcher,
+        zone: crate::date::TimeZone,
+    },
 }
 
 /// A jail as the daemon runs it.
@@ -42,7 +64,33 @@ pub struct RunningJail {
     pub config: config::Jail,
     pub filter: Filter,
     pub jail: Jail,
-    pub watcher: LogWatcher,
+    pub source: Source,
+}
+
+impl RunningJail {
+    /// The descriptor that becomes readable when there is something new (inotify), if any.
+    pub fn as_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        match &self.source {
+            Source::Files(w) => w.as_fd(),
+            Source::Journal { watcher, .. } => watcher.as_fd(),
+        }
+    }
+
+    /// True when the last poll stopped at its budget: poll again without waiting.
+    pub fn has_pending(&self) -> bool {
+        match &self.source {
+            Source::Files(w) => w.has_pending(),
+            Source::Journal { watcher, .. } => watcher.has_pending(),
+        }
+    }
+
+    /// How long the loop may wait before polling the source again.
+    pub fn poll_interval(&self) -> std::time::Duration {
+        match &self.source {
+            Source::Files(w) => w.poll_interval(),
+            Source::Journal { .. } => crate::watch::journal::POLL_INTERVAL,
+        }
+    }
 }
 
 impl std::fmt::Debug for RunningJail {
@@ -67,14 +115,19 @@ pub fn filter_settings(c: &config::Jail) -> FilterSettings {
     }
 }
 
-/// Compiles a jail's filter with its options.
+/// Compiles a jail's filter with its options. As fail2ban's `applyAutoOptions`, a journal jail
+/// gets `logtype=journal` unless it names a logtype itself.
 pub fn compile_filter(c: &config::Jail) -> Result<Filter, JailBuildError> {
-    Filter::new(&c.filter, &c.filter_options, &filter_settings(c)).map_err(|source| {
-        JailBuildError::Filter {
-            jail: c.name.clone(),
-            filter: c.filter_name.clone(),
-            source,
-        }
+    let mut options = c.filter_options.clone();
+    if c.backend.trim_start().starts_with("systemd") {
+        options
+            .entry("logtype".into())
+            .or_insert_with(|| "journal".into());
+    }
+    Filter::new(&c.filter, &options, &filter_settings(c)).map_err(|source| JailBuildError::Filter {
+        jail: c.name.clone(),
+        filter: c.filter_name.clone(),
+        source,
     })
 }
 
@@ -161,15 +214,10 @@ pub fn build(
     c: &config::Jail,
     max_tracked: usize,
     positions: Vec<FilePosition>,
+    cursor: Option<String>,
     now: f64,
 ) -> Result<RunningJail, JailBuildError> {
     let backend = c.backend.split('[').next().unwrap_or("").trim();
-    if backend == "systemd" {
-        return Err(JailBuildError::Backend {
-            jail: c.name.clone(),
-            backend: c.backend.clone(),
-        });
-    }
     let filter = compile_filter(c)?;
     let jail =
         Jail::new(&c.name, jail_settings(c, max_tracked)?, &SystemResolver).map_err(|source| {
@@ -178,6 +226,26 @@ pub fn build(
                 source,
             }
         })?;
+    let source = if backend == "systemd" {
+        journal_source(c, cursor, now)?
+    } else {
+        Source::Files(file_source(c, backend, positions, now)?)
+    };
+    Ok(RunningJail {
+        config: c.clone(),
+        filter,
+        jail,
+        source,
+    })
+}
+
+/// The log files of a file-backed jail.
+fn file_source(
+    c: &config::Jail,
+    backend: &str,
+    positions: Vec<FilePosition>,
+    now: f64,
+) -> Result<LogWatcher, JailBuildError> {
     let watch_err = |source| JailBuildError::Watch {
         jail: c.name.clone(),
         source,
@@ -197,11 +265,46 @@ pub fn build(
             time_of: Box::new(move |line| dates.detect(line, now).and_then(|h| h.time.ok())),
         });
     }
-    Ok(RunningJail {
-        config: c.clone(),
-        filter,
-        jail,
+    Ok(watcher)
+}
+
+/// The journal of a `backend = systemd[journalpath=..., journalfiles=...]` jail: from its saved
+/// cursor (but not older than findtime), else from `now - findtime`, as fail2ban starts.
+fn journal_source(
+    c: &config::Jail,
+    cursor: Option<String>,
+    now: f64,
+) -> Result<Source, JailBuildError> {
+    let (_, opts) =
+        config::parse_filter_spec(&c.backend).map_err(|message| JailBuildError::Backend {
+            jail: c.name.clone(),
+            backend: c.backend.clone(),
+            message,
+        })?;
+    let mut paths = Vec::new();
+    for key in ["journalpath", "journalfiles"] {
+        if let Some(v) = opts.get(key) {
+            paths.extend(v.split_whitespace().map(PathBuf::from));
+        }
+    }
+    let since = now - c.findtime.seconds() as f64;
+    let start = match cursor {
+        Some(cur) => JournalStart::CursorSince(cur, since),
+        None => JournalStart::Since(since),
+    };
+    let watcher = crate::watch::journal::watcher_for_jail(&paths, &c.filter.journalmatch, start)
+        .map_err(|source| JailBuildError::Journal {
+            jail: c.name.clone(),
+            source,
+        })?;
+    Ok(Source::Journal {
         watcher,
+        zone: match &c.logtimezone {
+            Some(z) => {
+                crate::date::TimeZone::parse(z).unwrap_or_else(|_| crate::date::TimeZone::local())
+            }
+            None => crate::date::TimeZone::local(),
+        },
     })
 }
 
@@ -221,8 +324,10 @@ pub fn positions_for(jail: &str, all: &[crate::persist::PositionRecord]) -> Vec<
 
 /// The positions to save for one jail.
 pub fn position_records(rj: &RunningJail) -> Vec<crate::persist::PositionRecord> {
-    rj.watcher
-        .positions()
+    let Source::Files(w) = &rj.source else {
+        return Vec::new();
+    };
+    w.positions()
         .into_iter()
         .map(|p| crate::persist::PositionRecord {
             jail: rj.config.name.clone(),
@@ -237,5 +342,19 @@ pub fn position_records(rj: &RunningJail) -> Vec<crate::persist::PositionRecord>
 
 /// The monitored files of a jail, as `status` lists them.
 pub fn files(rj: &RunningJail) -> Vec<PathBuf> {
-    rj.watcher.files()
+    match &rj.source {
+        Source::Files(w) => w.files(),
+        Source::Journal { watcher, .. } => watcher.files(),
+    }
+}
+
+/// The journal cursor to save for a `backend = systemd` jail.
+pub fn cursor_record(rj: &RunningJail) -> Option<crate::persist::CursorRecord> {
+    let Source::Journal { watcher, .. } = &rj.source else {
+        return None;
+    };
+    watcher.cursor().map(|cursor| crate::persist::CursorRecord {
+        jail: rj.config.name.clone(),
+        cursor,
+    })
 }

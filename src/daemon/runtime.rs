@@ -167,13 +167,19 @@ impl Daemon {
         let mut jails = Vec::new();
         for c in settings.enabled_jails() {
             tracing::info!(target: "fail2ban.jail", "Creating new jail '{}'", c.name);
+            let cursor = state
+                .cursors
+                .iter()
+                .find(|r| r.jail == c.name)
+                .map(|r| r.cursor.clone());
             let rj = jails::build(
                 c,
                 settings.max_tracked,
                 jails::positions_for(&c.name, &state.positions),
+                cursor,
                 t,
             )?;
-            if rj.watcher.files().is_empty() {
+            if jails::files(&rj).is_empty() {
                 tracing::warn!(target: "fail2ban.filter", "[{}] no file matches {:?} yet; files that appear later are followed", c.name, c.logpath);
             }
             jails.push(rj);
@@ -253,10 +259,10 @@ impl Daemon {
         let mut t = MAX_SLEEP;
         let n = now();
         for j in &mut self.jails {
-            if j.watcher.has_pending() {
+            if j.has_pending() {
                 return Duration::ZERO;
             }
-            t = t.min(j.watcher.poll_interval());
+            t = t.min(j.poll_interval());
             if let Some(dl) = j.jail.next_deadline() {
                 t = t.min(Duration::from_secs_f64((dl - n).max(0.0)));
             }
@@ -272,11 +278,7 @@ impl Daemon {
     fn wait(&self, timeout: Duration) -> Result<(), DaemonError> {
         let sig = self.signals.fd();
         let mut fds = vec![PollFd::new(&sig, PollFlags::IN)];
-        let watch_fds: Vec<_> = self
-            .jails
-            .iter()
-            .filter_map(|j| j.watcher.as_fd())
-            .collect();
+        let watch_fds: Vec<_> = self.jails.iter().filter_map(|j| j.as_fd()).collect();
         for fd in &watch_fds {
             fds.push(PollFd::new(fd, PollFlags::IN));
         }
@@ -324,19 +326,28 @@ impl Daemon {
     }
 
     fn read_logs(&mut self, i: usize) {
-        let lines = match self.jails[i].watcher.poll() {
+        if matches!(self.jails[i].source, jails::Source::Journal { .. }) {
+            return self.read_journal(i);
+        }
+        let name = self.jails[i].config.name.clone();
+        let jails::Source::Files(watcher) = &mut self.jails[i].source else {
+            return;
+        };
+        let lines = match watcher.poll() {
             Ok(l) => l,
             Err(e) => {
-                tracing::error!(target: "fail2ban.filter", "[{}] {}", self.jails[i].config.name, crate::exit::chain(&e));
+                tracing::error!(target: "fail2ban.filter", "[{name}] {}", crate::exit::chain(&e));
                 Vec::new()
             }
         };
-        for change in self.jails[i].watcher.take_changes() {
+        let changes = watcher.take_changes();
+        let errors = watcher.take_errors();
+        for change in changes {
             let rec = crate::jail::logline::watch_record(&change);
             log_record(rec.logger, rec.level, &rec.message);
         }
-        for e in self.jails[i].watcher.take_errors() {
-            tracing::error!(target: "fail2ban.filter", "[{}] {}", self.jails[i].config.name, crate::exit::chain(&e));
+        for e in errors {
+            tracing::error!(target: "fail2ban.filter", "[{name}] {}", crate::exit::chain(&e));
         }
         if !lines.is_empty() {
             self.positions_dirty = true;
@@ -344,13 +355,57 @@ impl Daemon {
         for line in lines {
             let t = now();
             let failures = self.jails[i].filter.process_line(&line.text, t);
-            for f in failures {
-                let events =
-                    self.jails[i]
-                        .jail
-                        .on_failure(&f, line.in_operation, t, &mut self.history);
-                self.apply(i, events, t);
+            self.count(i, failures, line.in_operation, t);
+        }
+    }
+
+    /// Journal entries arrive with their date: no date detection (fail2ban's journal backend).
+    fn read_journal(&mut self, i: usize) {
+        let name = self.jails[i].config.name.clone();
+        let jails::Source::Journal { watcher, zone } = &mut self.jails[i].source else {
+            return;
+        };
+        let lines = match watcher.poll() {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::error!(target: "fail2ban.filter", "[{name}] {}", crate::exit::chain(&e));
+                Vec::new()
             }
+        };
+        let tuples: Vec<_> = lines
+            .iter()
+            .map(|l| (l.tuple(zone), l.time, l.in_operation))
+            .collect();
+        if !tuples.is_empty() {
+            self.positions_dirty = true;
+        }
+        for (tuple, time, in_operation) in tuples {
+            let t = now();
+            let failures: Vec<_> = self.jails[i]
+                .filter
+                .process_dated(tuple, time, t)
+                .findings
+                .into_iter()
+                .filter(crate::filter::Finding::is_failure)
+                .filter_map(|f| f.into_failure(t))
+                .collect();
+            self.count(i, failures, in_operation, t);
+        }
+    }
+
+    /// Counts the failures of one line in jail `i` and carries out what follows.
+    fn count(
+        &mut self,
+        i: usize,
+        failures: Vec<crate::filter::Failure>,
+        in_operation: bool,
+        t: f64,
+    ) {
+        for f in failures {
+            let events = self.jails[i]
+                .jail
+                .on_failure(&f, in_operation, t, &mut self.history);
+            self.apply(i, events, t);
         }
     }
 
@@ -469,6 +524,7 @@ impl Daemon {
                 .iter()
                 .flat_map(jails::position_records)
                 .collect(),
+            cursors: self.jails.iter().filter_map(jails::cursor_record).collect(),
         };
         match persist::save(&self.state_file, &state) {
             Ok(()) => {
@@ -504,19 +560,21 @@ impl Daemon {
                             source,
                         })?;
                     rj.filter = filter;
-                    if rj.config.logpath != c.logpath {
+                    if rj.config.logpath != c.logpath || rj.config.backend != c.backend {
                         let positions = jails::position_records(rj);
+                        let cursor = jails::cursor_record(rj).map(|r| r.cursor);
                         let fresh = jails::build(
                             c,
                             settings.max_tracked,
                             jails::positions_for(&c.name, &positions),
+                            cursor,
                             t,
                         )?;
-                        rj.watcher = fresh.watcher;
+                        rj.source = fresh.source;
                     }
                     rj.config = c.clone();
                 }
-                None => next.push(jails::build(c, settings.max_tracked, Vec::new(), t)?),
+                None => next.push(jails::build(c, settings.max_tracked, Vec::new(), None, t)?),
             }
         }
         let removed: Vec<String> = if only.is_some() {

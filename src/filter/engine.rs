@@ -1286,7 +1286,7 @@ impl Filter {
 
 impl Finding {
     /// The daemon's view of a real failure.
-    fn into_failure(self, now: f64) -> Option<super::Failure> {
+    pub fn into_failure(self, now: f64) -> Option<super::Failure> {
         let ip = self.ip().and_then(FailId::addr);
         let id = self.id?;
         let mut tags = BTreeMap::new();

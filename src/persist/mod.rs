@@ -12,7 +12,8 @@
 //! {"format":"fail2zig-state","version":1}
 //! {"kind":"ban","jail":"sshd","id":"192.0.2.10","time_of_ban":1795343228,"bantime":600.0,"ban_count":1,"failures":3,"matches":["..."]}
 //! {"kind":"position","jail":"sshd","path":"/var/log/auth.log","inode":1234,"dev":2049,"offset":2259,"hash":"6e90bbda..."}
-//! {"kind":"end","records":2}
+//! {"kind":"cursor","jail":"sshd-journal","cursor":"..."}
+//! {"kind":"end","records":3}
 //! ```
 //!
 //! The header names the format and version; a file of a newer version is refused
@@ -101,11 +102,21 @@ impl PositionRecord {
     }
 }
 
+/// Where a `backend = systemd` jail stopped reading the journal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CursorRecord {
+    pub jail: String,
+    /// The journal watcher's cursor text.
+    pub cursor: String,
+}
+
 /// Everything the state file holds.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct State {
     pub bans: Vec<BanRecord>,
     pub positions: Vec<PositionRecord>,
+    /// Journal cursors of `backend = systemd` jails.
+    pub cursors: Vec<CursorRecord>,
 }
 
 impl State {
@@ -170,6 +181,7 @@ pub enum PersistError {
 enum Record {
     Ban(BanRecord),
     Position(PositionRecord),
+    Cursor(CursorRecord),
     End { records: u64 },
 }
 
@@ -198,7 +210,10 @@ pub fn save(path: &Path, state: &State) -> Result<(), PersistError> {
     for p in &state.positions {
         push_json(&mut out, &Record::Position(p.clone()), &p.jail)?;
     }
-    let records = (state.bans.len() + state.positions.len()) as u64;
+    for c in &state.cursors {
+        push_json(&mut out, &Record::Cursor(c.clone()), &c.jail)?;
+    }
+    let records = (state.bans.len() + state.positions.len() + state.cursors.len()) as u64;
     push_json(&mut out, &Record::End { records }, "")?;
     write_atomically(path, &out).map_err(|source| PersistError::Write {
         path: path.into(),
@@ -304,13 +319,15 @@ pub fn load(path: &Path) -> Result<Loaded, PersistError> {
                 .push(problem("record cut off (no newline)".into())),
             Ok(Record::Ban(b)) => loaded.state.bans.push(b),
             Ok(Record::Position(p)) => loaded.state.positions.push(p),
+            Ok(Record::Cursor(c)) => loaded.state.cursors.push(c),
             Ok(Record::End { records }) => trailer = Some((lineno, records)),
             Err(e) => loaded
                 .problems
                 .push(problem(format!("unreadable record: {e}"))),
         }
     }
-    let kept = (loaded.state.bans.len() + loaded.state.positions.len()) as u64;
+    let kept = (loaded.state.bans.len() + loaded.state.positions.len() + loaded.state.cursors.len())
+        as u64;
     match trailer {
         None if lineno > 0 => loaded.problems.push(LoadProblem {
             line: 0,
