@@ -420,3 +420,53 @@ fn fuzzed_files_never_panic() {
         }
     }
 }
+
+/// Reading a file while systemd-journal-remote still has it open (state online) and appends.
+#[test]
+fn online_file_being_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("live.journal");
+    let mut child = Command::new(REMOTE)
+        .arg(format!("--output={}", f.display()))
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let base = 1_700_000_000_000_000;
+    let mut w: Option<JournalWatcher> = None;
+    let mut seen: Vec<String> = Vec::new();
+    for round in 0..3u64 {
+        for i in 0..4 {
+            let n = round * 4 + i;
+            stdin
+                .write_all(sshd(base + n, 5, &format!("live{n}")).as_bytes())
+                .unwrap();
+        }
+        stdin.flush().unwrap();
+        let want = ((round + 1) * 4) as usize;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while seen.len() < want {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "entries not seen: {seen:?}"
+            );
+            if w.is_none() && f.exists() {
+                w = JournalWatcher::new(&[dir.path().to_path_buf()], &[], JournalStart::Head).ok();
+            }
+            if let Some(w) = w.as_mut() {
+                seen.extend(w.poll().unwrap().into_iter().map(|l| l.text));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+    let w = w.as_mut().unwrap();
+    seen.extend(w.poll().unwrap().into_iter().map(|l| l.text));
+    let want: Vec<String> = (0..12).map(|n| format!("web1 sshd[5]: live{n}")).collect();
+    assert_eq!(seen, want);
+    assert_eq!(w.errors(), 0);
+}

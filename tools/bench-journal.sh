@@ -50,8 +50,8 @@ BIN=target/release/examples/bench_journal
 now() { date +%s.%N; }
 s=$(now); JN=$(journalctl --directory="$D" -o cat | wc -l); e=$(now)
 JC=$(echo "$JN / ($e - $s)" | bc -l)
-OURS=$("$BIN" -m "_SYSTEMD_UNIT=sshd.service + _COMM=sshd" "$D")
-echo "fail2zig: $OURS"
-RATE=$(echo "$OURS" | sed 's/.*entries_per_s=\([0-9]*\).*/\1/')
+OURS=$(/usr/bin/time -f "max_rss_kib=%M" "$BIN" -m "_SYSTEMD_UNIT=sshd.service + _COMM=sshd" "$D" 2>&1)
+echo "fail2zig: $(echo "$OURS" | tr '\n' ' ')"
+RATE=$(echo "$OURS" | sed -n 's/.*entries_per_s=\([0-9]*\).*/\1/p')
 printf 'journalctl -o cat: entries=%s seconds=%.3f entries_per_s=%.0f\n' "$JN" "$(echo "$e - $s" | bc -l)" "$JC"
 printf 'ratio fail2zig/journalctl: %.2f\n' "$(echo "$RATE / $JC" | bc -l)"

@@ -305,7 +305,10 @@ pub fn realtime_seconds(us: u64) -> f64 {
 
 /// Python's `datetime.fromtimestamp(us / 1e6).isoformat()` in `zone`.
 pub fn iso_date(us: u64, zone: &TimeZone) -> String {
-    let secs = i64::try_from(us / 1_000_000).unwrap_or(i64::MAX / 2);
+    // clamped to year 9999 (Python's limit) so hostile timestamps stay in every zone's range
+    let secs = i64::try_from(us / 1_000_000)
+        .unwrap_or(MAX_SECS)
+        .min(MAX_SECS);
     let micro = us % 1_000_000;
     let (offset, _) = zone.offset_at(secs);
     let local = secs.saturating_add(i64::from(offset));
@@ -322,6 +325,9 @@ pub fn iso_date(us: u64, zone: &TimeZone) -> String {
     }
     s
 }
+
+/// 9999-12-31T23:59:59Z.
+const MAX_SECS: i64 = 253_402_300_799;
 
 /// Howard Hinnant's civil_from_days.
 fn civil_from_days(z: i64) -> (i64, i64, i64) {
@@ -459,6 +465,8 @@ mod tests {
             "2023-11-14T22:13:20.123456"
         );
         assert_eq!(iso_date(1_700_000_000_000_000, &utc), "2023-11-14T22:13:20");
+        assert_eq!(iso_date(u64::MAX, &utc), "9999-12-31T23:59:59.551615");
+        assert!(iso_date(u64::MAX, &TimeZone::local()).starts_with("99"));
         assert_eq!(
             realtime_seconds(1_700_000_000_123_456),
             1_700_000_000.123456

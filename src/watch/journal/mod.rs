@@ -126,7 +126,8 @@ impl JournalLine {
             suffix: self.text.clone(),
         }
     }
-    /// [`JournalLine::tuple`] in the process-local zone.
+    /// [`JournalLine::tuple`] in the process-local zone (reads the zone each call: the daemon
+    /// should keep one [`TimeZone`] and use [`JournalLine::tuple`]).
     pub fn tuple_local(&self) -> TupleLine {
         self.tuple(&TimeZone::local())
     }
