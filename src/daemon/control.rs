@@ -219,7 +219,7 @@ impl Control for Daemon {
             JailOption::Idle => Value::Bool(false),
             JailOption::BanTimeExtra(name) => match name.as_str() {
                 // fail2ban answers None for an option the configuration did not set; the
-                // typed config keeps no "unset", so a disabled increment reads as unset.
+                // typed config keeps no "unset", so a false flag reads as unset.
                 "increment" if c.increment.enabled => Value::Bool(true),
                 "factor" if c.increment.enabled => Value::Str(c.increment.factor.clone()),
                 "formula" => c.increment.formula.clone().map_or(Value::None, Value::Str),
@@ -239,7 +239,7 @@ impl Control for Daemon {
                     .increment
                     .rndtime
                     .map_or(Value::None, |t| Value::Int(t.seconds())),
-                "overalljails" => Value::Bool(c.increment.overalljails),
+                "overalljails" if c.increment.overalljails => Value::Bool(true),
                 _ => Value::None,
             },
         })

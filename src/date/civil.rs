@@ -1,12 +1,13 @@
 //! Proleptic Gregorian calendar arithmetic on naive seconds (seconds since 1970-01-01 00:00 of
-//! whatever clock the caller means). Pure functions; used by `convert.rs` and `zone.rs`.
+//! whatever clock the caller means). Pure functions; used by `convert.rs` and `zone.rs`, and by
+//! every module that prints a time (`ymd_hms`), so the calendar is written once.
 //!
 //! # Compatibility
 //! Ranges follow Python's `datetime`: years 1..=9999; an out-of-range value is the caller's
 //! "value error".
 
 /// Days since 1970-01-01 of a civil date (month 1..=12, day 1..=31, not validated).
-pub(crate) fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
@@ -17,7 +18,7 @@ pub(crate) fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 }
 
 /// Civil date (year, month, day) of days since 1970-01-01.
-pub(crate) fn civil_from_days(z: i64) -> (i64, i64, i64) {
+pub fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
@@ -63,6 +64,18 @@ pub(crate) fn naive(y: i64, mo: i64, d: i64, h: i64, mi: i64, s: i64) -> Option<
 /// Day of week, Monday = 0 (Python's `weekday()`).
 pub(crate) fn weekday(days: i64) -> i64 {
     (days + 3).rem_euclid(7)
+}
+
+/// `YYYY-mm-dd HH:MM:SS` of naive seconds (already shifted to the wanted zone).
+pub fn ymd_hms(naive: i64) -> String {
+    let (y, m, d) = civil_from_days(naive.div_euclid(86_400));
+    let sod = naive.rem_euclid(86_400);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        sod / 3600,
+        sod % 3600 / 60,
+        sod % 60
+    )
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@
 //! `lastUsed` is the engine clock, not the wall clock (same ordering in any run shorter than
 //! five minutes of wall time per engine-clock step).
 
-mod civil;
+pub mod civil;
 mod convert;
 mod epoch;
 mod fast;

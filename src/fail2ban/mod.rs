@@ -26,6 +26,7 @@ pub mod ini;
 pub mod jail;
 pub mod merged;
 pub mod options;
+pub mod python;
 pub mod reader;
 pub mod tags;
 

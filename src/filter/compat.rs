@@ -196,11 +196,7 @@ fn py_str(v: &Value) -> String {
 }
 
 fn py_repr_str(s: &str) -> String {
-    if s.contains('\'') && !s.contains('"') {
-        format!("\"{s}\"")
-    } else {
-        format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
-    }
+    crate::fail2ban::python::str_repr(s)
 }
 
 fn py_repr_value(v: &Value) -> String {
@@ -756,9 +752,9 @@ pub fn harness_time(t: &str) -> Option<f64> {
     };
     let mut h = hms.split(':').map(|x| x.parse::<i64>());
     let (hh, mi, ss) = (h.next()?.ok()?, h.next()?.ok()?, h.next()?.ok()?);
-    let naive = days_from_civil(y, mo, da) * 86400 + hh * 3600 + mi * 60 + ss;
-    let dst_start = days_from_civil(y, 3, last_sunday(y, 3)) * 86400 + 2 * 3600;
-    let dst_end = days_from_civil(y, 10, last_sunday(y, 10)) * 86400 + 3 * 3600;
+    let naive = crate::date::civil::days_from_civil(y, mo, da) * 86400 + hh * 3600 + mi * 60 + ss;
+    let dst_start = crate::date::civil::days_from_civil(y, 3, last_sunday(y, 3)) * 86400 + 2 * 3600;
+    let dst_end = crate::date::civil::days_from_civil(y, 10, last_sunday(y, 10)) * 86400 + 3 * 3600;
     let offset = if naive >= dst_start && naive < dst_end {
         7200
     } else {
@@ -770,21 +766,10 @@ pub fn harness_time(t: &str) -> Option<f64> {
 
 fn last_sunday(y: i64, m: i64) -> i64 {
     let dim = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][(m - 1) as usize];
-    let last = days_from_civil(y, m, dim);
+    let last = crate::date::civil::days_from_civil(y, m, dim);
     // 1970-01-01 was a Thursday (weekday 4, Sunday = 0).
     let wd = (last + 4).rem_euclid(7);
     dim - wd
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date.
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146097 + doe - 719468
 }
 
 /// The known divergences: `test: reason` lines of `compat/divergences.txt` (`#` comments).

@@ -800,43 +800,7 @@ fn split_options(v: &str) -> Result<(String, BTreeMap<String, String>, String), 
     Ok((name, map, format!("{{{}}}", items.join(", "))))
 }
 
-/// Python `repr(str)`.
-pub fn py_repr(s: &str) -> String {
-    let q = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut o = String::with_capacity(s.len() + 2);
-    o.push(q);
-    for c in s.chars() {
-        match c {
-            '\\' => o.push_str("\\\\"),
-            '\n' => o.push_str("\\n"),
-            '\r' => o.push_str("\\r"),
-            '\t' => o.push_str("\\t"),
-            c if c == q => {
-                o.push('\\');
-                o.push(c);
-            }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                o.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c => o.push(c),
-        }
-    }
-    o.push(q);
-    o
-}
-
-/// Python `repr(float)` for a timestamp.
-pub fn py_float(t: f64) -> String {
-    if t.fract() == 0.0 && t.abs() < 1e16 {
-        format!("{t:.1}")
-    } else {
-        format!("{t}")
-    }
-}
+pub use crate::fail2ban::python::{float_repr as py_float, str_repr as py_repr};
 
 /// A failure time as Python prints it: an `int` without `.0`, else a float.
 pub fn py_time(t: f64, integral: bool) -> String {
@@ -1062,7 +1026,7 @@ pub fn iso_utc(t: f64) -> String {
     let secs = t.floor() as i64;
     let frac = t - secs as f64;
     let (days, rem) = (secs.div_euclid(86400), secs.rem_euclid(86400));
-    let (y, m, d) = civil_from_days(days);
+    let (y, m, d) = crate::date::civil::civil_from_days(days);
     let mut s = format!(
         "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
         rem / 3600,
@@ -1077,25 +1041,12 @@ pub fn iso_utc(t: f64) -> String {
     s
 }
 
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719468;
-    let era = z.div_euclid(146097);
-    let doe = z - era * 146097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
 /// `time.strftime("%a %b %d %H:%M:%S %Y", time.localtime(t))`.
 fn local_ctime(t: f64) -> String {
     let utc = t.floor() as i64;
     let secs = utc + i64::from(crate::date::TimeZone::local().offset_at(utc).0);
     let (days, rem) = (secs.div_euclid(86400), secs.rem_euclid(86400));
-    let (y, m, d) = civil_from_days(days);
+    let (y, m, d) = crate::date::civil::civil_from_days(days);
     const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
     const MONS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",

@@ -16,31 +16,9 @@ fn local_zone() -> &'static TimeZone {
     ZONE.get_or_init(TimeZone::local)
 }
 
-/// Civil date from days since 1970-01-01 (proleptic Gregorian).
-fn civil(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
-
 /// `YYYY-MM-DD HH:MM:SS` of Unix time `t` in `zone`.
 pub fn format_in(zone: &TimeZone, t: i64) -> String {
-    let local = t.saturating_add(i64::from(zone.offset_at(t).0));
-    let (y, m, d) = civil(local.div_euclid(86_400));
-    let s = local.rem_euclid(86_400);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
-        s / 3600,
-        s % 3600 / 60,
-        s % 60
-    )
+    crate::date::civil::ymd_hms(t.saturating_add(i64::from(zone.offset_at(t).0)))
 }
 
 /// `YYYY-MM-DD HH:MM:SS` of Unix time `t`, local time.

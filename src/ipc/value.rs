@@ -13,6 +13,7 @@
 //! except C1 controls, U+00A0 and U+00AD, which Python also escapes; rarer non-printable code
 //! points (other Unicode separators and format characters) are printed unescaped.
 
+pub use crate::fail2ban::python::{float_repr, str_repr};
 use std::fmt::{self, Write as _};
 
 use serde::{Deserialize, Serialize};
@@ -163,62 +164,6 @@ fn write_items(out: &mut String, items: &[Value]) {
             out.push_str(", ");
         }
         item.write_repr(out);
-    }
-}
-
-/// Python's `repr()` of a string.
-pub fn str_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || (0x7f..=0xa0).contains(&(c as u32)) || c == '\u{ad}' => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
-}
-
-/// Python's `repr()` of a float.
-pub fn float_repr(f: f64) -> String {
-    if f.is_nan() {
-        return "nan".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 { "inf" } else { "-inf" }.into();
-    }
-    let a = f.abs();
-    if a != 0.0 && !(1e-4..1e16).contains(&a) {
-        // Rust: "1e16", "1.5e-5"; Python: "1e+16", "1.5e-05".
-        let s = format!("{f:e}");
-        let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
-        let (sign, digits) = match exp.strip_prefix('-') {
-            Some(d) => ('-', d),
-            None => ('+', exp),
-        };
-        return format!("{mant}e{sign}{digits:0>2}");
-    }
-    let s = format!("{f:?}");
-    if s.contains('.') || s.contains('e') {
-        s
-    } else {
-        format!("{s}.0")
     }
 }
 

@@ -140,34 +140,7 @@ pub fn watch_record(change: &crate::watch::FileChange) -> LogRecord {
     }
 }
 
-/// Python's `repr()` of a string (quotes chosen as Python does; common escapes).
-pub fn py_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
-}
+pub use crate::fail2ban::python::{float_repr as py_float, str_repr as py_repr};
 
 /// fail2ban's `MyTime.time2str`: local `YYYY-mm-dd HH:MM:SS`, fraction dropped; times past
 /// year 9999 print as `9999-12-31 23:59:59`.
@@ -176,30 +149,7 @@ pub fn time2str(epoch: f64, tz: &dyn LocalTime) -> String {
         return "9999-12-31 23:59:59".into();
     }
     let t = epoch.floor() as i64;
-    let local = t + i64::from(tz.utc_offset(t));
-    let days = local.div_euclid(86_400);
-    let sod = local.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
-        sod / 3600,
-        sod % 3600 / 60,
-        sod % 60
-    )
-}
-
-/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
+    crate::date::civil::ymd_hms(t + i64::from(tz.utc_offset(t)))
 }
 
 /// fail2ban's `MyTime.seconds2str`: at most three groups, rounded by the largest unit.
@@ -274,15 +224,6 @@ fn py_num(v: f64, original: f64) -> String {
         format!("{}", v as i64)
     } else {
         py_float(v)
-    }
-}
-
-/// Python's `repr(float)` for ordinary magnitudes (`2.0`, `1.5`, `19200.1`).
-pub fn py_float(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e16 {
-        format!("{v:.1}")
-    } else {
-        format!("{v}")
     }
 }
 
