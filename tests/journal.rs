@@ -320,7 +320,8 @@ fn directory_rotation_append_and_cursor() {
     // tail: only what comes later
     let mut w4 = JournalWatcher::new(&[dir.path().to_path_buf()], &m, JournalStart::Tail).unwrap();
     assert!(w4.poll().unwrap().is_empty());
-    assert_eq!(w4.files().len(), 2);
+    assert_eq!(w4.files().len(), 2, "user-*.journal is not followed");
+    assert_eq!(w.errors() + w2.errors() + w3.errors() + w4.errors(), 0);
 }
 
 /// Budget-limited polls deliver everything exactly once.

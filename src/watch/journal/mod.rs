@@ -63,6 +63,8 @@ const MAX_CACHED_BYTES: usize = 1024 * 1024;
 const MAX_CACHED_VALUE: usize = 512;
 /// Polls a damaged entry of an online file is retried before it is skipped (torn tail).
 const TORN_RETRIES: u32 = 3;
+/// Damaged entries per file logged at WARN; later ones at DEBUG (all are counted).
+const WARN_PER_FILE: u64 = 10;
 /// Most journal files followed at once.
 const MAX_FILES: usize = 4096;
 
@@ -150,6 +152,8 @@ struct Tracked {
     /// Entries in the file at construction (for `in_operation`).
     at_start: u64,
     retries: u32,
+    /// Damaged entries skipped in this file (only the first few are logged as warnings).
+    skipped: u64,
     broken: bool,
 }
 
@@ -383,6 +387,7 @@ impl JournalWatcher {
             initial,
             at_start,
             retries: 0,
+            skipped: 0,
             broken: false,
         });
     }
@@ -529,7 +534,12 @@ impl JournalWatcher {
                         break;
                     }
                     t.retries = 0;
-                    tracing::warn!("journal: skipping entry: {e}");
+                    t.skipped += 1;
+                    if t.skipped <= WARN_PER_FILE {
+                        tracing::warn!("journal: skipping entry: {e}");
+                    } else {
+                        tracing::debug!("journal: skipping entry: {e}");
+                    }
                     *errors += 1;
                 }
             }
