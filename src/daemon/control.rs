@@ -396,8 +396,14 @@ impl Control for Daemon {
             }
         }
         if request.restart {
-            if let Some(j) = &request.jail {
-                self.stop_jail_named(j);
+            // A restarted jail starts afresh (empty failure window) and gets its bans back
+            // from the history.
+            let names: Vec<String> = match &request.jail {
+                Some(j) => vec![j.clone()],
+                None => self.jails.iter().map(|j| j.config.name.clone()).collect(),
+            };
+            for n in names {
+                self.stop_jail_named(&n);
             }
         }
         self.reload(request.jail.as_deref())
