@@ -114,3 +114,37 @@ fn binary_reports_broken_file_with_line() {
     );
     assert!(out.stdout.is_empty());
 }
+
+/// The daemon on the fail2ban directory and the daemon on its imported TOML run the same jails
+/// with the same settings (issue 8's acceptance).
+#[test]
+fn daemon_on_dir_equals_daemon_on_import() {
+    use fail2zig::config::{Config, ConfigSource};
+    let dir = std::path::Path::new("/etc/fail2ban");
+    assert!(
+        dir.join("jail.conf").is_file(),
+        "the fail2ban package must be installed"
+    );
+    let direct = fail2zig::daemon::load_source(ConfigSource::Fail2ban(dir.to_path_buf())).unwrap();
+    let (cfg, _) = fail2zig::import::import_dir(dir, false).unwrap();
+    let text = cfg.to_toml();
+    let reread = Config::parse(&text, std::path::Path::new("imported.toml")).unwrap();
+    let imported = reread
+        .resolve(
+            ConfigSource::File("imported.toml".into()),
+            &text,
+            &fail2zig::daemon::builtin_filter,
+        )
+        .unwrap();
+    assert_eq!(direct.jails.len(), imported.jails.len());
+    for (a, b) in direct.jails.iter().zip(&imported.jails) {
+        assert_eq!(
+            a, b,
+            "jail {} differs between the directory and its import",
+            a.name
+        );
+    }
+    for jail in imported.enabled_jails() {
+        fail2zig::daemon::compile(&imported, jail).unwrap();
+    }
+}
