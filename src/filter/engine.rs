@@ -890,7 +890,8 @@ impl Filter {
     pub fn process_dated(&mut self, tuple: TupleLine, date: f64, now: f64) -> LineOutcome {
         self.last_time_text = tuple.date.clone();
         self.last_date = Some(date);
-        self.last_integral = date.fract() == 0.0;
+        // fail2ban's journal backend passes a float (`mktime(...) + microsecond / 1e6`).
+        self.last_integral = false;
         self.date_integral = self.last_integral;
         if self.rejected_early(&tuple.prefix, &tuple.suffix) {
             return LineOutcome {

@@ -10,7 +10,8 @@
 //! Same arguments, header lines, report layout (`Results`, prefregex/failregex/ignoreregex hit
 //! tables, date template hits, `Lines:` counts, line listings with the 20-line threshold) and
 //! `-o` output as fail2ban-regex 1.0.2 (spec §6). Differences: `-D` prints no debuggex URLs;
-//! `systemd-journal` logs are not read; an IGNOREREGEX on top of a filter file keeps the
+//! LOG may be `systemd-journal[journalmatch=..., journalfiles=...]` (read natively, entries dated
+//! by their realtime); an IGNOREREGEX on top of a filter file keeps the
 //! file's ignoreregexes in the hit table (fail2ban-regex replaces its table and then mis-counts).
 //! Names resolve against `-c` and, when that directory has no `filter.d`, our built-in filters.
 
@@ -75,6 +76,51 @@ fn chain(e: &dyn std::error::Error) -> String {
 /// A log file read line by line as fail2ban-regex's `FileContainer` does: split at `\n`, UTF-8
 /// with U+FFFD for invalid bytes, trailing `\r`/`\n` stripped, and a last line without its `\n`
 /// not read (it may still be being written).
+/// One input line; journal entries carry their date (no date detection, as fail2ban's journal
+/// backend).
+struct Input {
+    text: String,
+    dated: Option<(super::engine::TupleLine, f64)>,
+}
+
+impl Input {
+    fn plain(text: String) -> Input {
+        Input { text, dated: None }
+    }
+}
+
+/// `systemd-journal[journalmatch=..., journalpath=..., journalfiles=...]` as LOG: the entries of
+/// the system journal (or the given files), selected by the match (also `-m`).
+fn journal_input(
+    spec: &str,
+    extra_match: Option<&str>,
+) -> Result<Box<dyn Iterator<Item = std::io::Result<Input>>>, ToolError> {
+    let bad = |m: String| ToolError::Reported(format!("ERROR: {m}"));
+    let (_, opts) = crate::fail2ban::parse_option_list(spec).map_err(|e| bad(e.to_string()))?;
+    let mut paths = Vec::new();
+    for key in ["journalpath", "journalfiles"] {
+        if let Some(v) = opts.get(key) {
+            paths.extend(v.split_whitespace().map(std::path::PathBuf::from));
+        }
+    }
+    let matches: Vec<String> = opts
+        .get("journalmatch")
+        .map(String::as_str)
+        .into_iter()
+        .chain(extra_match)
+        .map(String::from)
+        .collect();
+    let entries = crate::watch::journal::read_all(&paths, &matches)
+        .map_err(|e| bad(format!("cannot read the journal: {}", chain(&e))))?;
+    let zone = crate::date::TimeZone::local();
+    Ok(Box::new(entries.map(move |l| {
+        Ok(Input {
+            dated: Some((l.tuple(&zone), l.time)),
+            text: l.text,
+        })
+    })))
+}
+
 struct LogLines<R> {
     reader: R,
     buf: Vec<u8>,
@@ -378,34 +424,46 @@ impl<'a> Tool<'a> {
             head.push(format!("Use ignoreregex line : {}", shortstr(i, 53)));
         }
         let log_path = Path::new(&a.log);
-        let mut lines: Box<dyn Iterator<Item = std::io::Result<String>>> = if log_path.is_file() {
-            head.push(format!("Use         log file : {}", a.log));
-            head.push(format!("Use         encoding : {}", a.opts.encoding));
-            let f = std::fs::File::open(log_path)
-                .map_err(|e| ToolError::Reported(format!("ERROR: cannot read {}: {e}", a.log)))?;
-            Box::new(LogLines {
-                reader: std::io::BufReader::with_capacity(1 << 16, f),
-                buf: Vec::new(),
-            })
-        } else if filter.maxlines() <= 1 && !a.log.contains('\n') {
-            head.push(format!(
-                "Use      single line : {}",
-                shortstr(&a.log.replace('\n', "\\n"), 53)
-            ));
-            Box::new(std::iter::once(Ok(a.log.clone())))
-        } else {
-            let l: Vec<String> = a.log.split('\n').map(String::from).collect();
-            head.push(format!("Use      multi line : {} line(s)", l.len()));
-            for (i, x) in l.iter().enumerate() {
-                if i >= 5 {
-                    head.push("| ...".into());
-                    break;
+        let mut lines: Box<dyn Iterator<Item = std::io::Result<Input>>> =
+            if a.log.starts_with("systemd-journal") && !log_path.exists() {
+                head.push("Use         systemd journal".to_string());
+                head.push(format!("Use         encoding : {}", a.opts.encoding));
+                if let Some(m) = &a.opts.journalmatch {
+                    head.push(format!("Use    journal match : {m}"));
                 }
-                head.push(format!("| {:>2}: {}", i + 1, shortstr(x, 53)));
-            }
-            head.push("`-".into());
-            Box::new(l.into_iter().map(Ok))
-        };
+                journal_input(&a.log, a.opts.journalmatch.as_deref())?
+            } else if log_path.is_file() {
+                head.push(format!("Use         log file : {}", a.log));
+                head.push(format!("Use         encoding : {}", a.opts.encoding));
+                let f = std::fs::File::open(log_path).map_err(|e| {
+                    ToolError::Reported(format!("ERROR: cannot read {}: {e}", a.log))
+                })?;
+                Box::new(
+                    LogLines {
+                        reader: std::io::BufReader::with_capacity(1 << 16, f),
+                        buf: Vec::new(),
+                    }
+                    .map(|r| r.map(Input::plain)),
+                )
+            } else if filter.maxlines() <= 1 && !a.log.contains('\n') {
+                head.push(format!(
+                    "Use      single line : {}",
+                    shortstr(&a.log.replace('\n', "\\n"), 53)
+                ));
+                Box::new(std::iter::once(Ok(Input::plain(a.log.clone()))))
+            } else {
+                let l: Vec<String> = a.log.split('\n').map(String::from).collect();
+                head.push(format!("Use      multi line : {} line(s)", l.len()));
+                for (i, x) in l.iter().enumerate() {
+                    if i >= 5 {
+                        head.push("| ...".into());
+                        break;
+                    }
+                    head.push(format!("| {:>2}: {}", i + 1, shortstr(x, 53)));
+                }
+                head.push("`-".into());
+                Box::new(l.into_iter().map(|t| Ok(Input::plain(t))))
+            };
         if !quiet {
             head.push(String::new());
             for h in &head {
@@ -418,7 +476,7 @@ impl<'a> Tool<'a> {
     fn process(
         &mut self,
         filter: &mut Filter,
-        lines: &mut dyn Iterator<Item = std::io::Result<String>>,
+        lines: &mut dyn Iterator<Item = std::io::Result<Input>>,
         w: &mut dyn Write,
     ) -> Result<i32, ToolError> {
         let a = self.args;
@@ -435,9 +493,9 @@ impl<'a> Tool<'a> {
         let mut pref_groups: Vec<String> = Vec::new();
         let mut rows: Vec<(Finding, usize)> = Vec::new();
         for (n, line) in lines.enumerate() {
-            let line = line
+            let input = line
                 .map_err(|e| ToolError::Reported(format!("ERROR: cannot read {}: {e}", a.log)))?;
-            let line = line.trim_end_matches(['\r', '\n']);
+            let line = input.text.trim_end_matches(['\r', '\n']);
             if line.starts_with('#') || line.is_empty() {
                 continue;
             }
@@ -447,7 +505,10 @@ impl<'a> Tool<'a> {
                 Vec::new()
             };
             let full = org.len() >= filter.maxlines();
-            let outcome = filter.process(line, now);
+            let outcome = match input.dated.clone() {
+                Some((tuple, date)) => filter.process_dated(tuple, date, now),
+                None => filter.process(line, now),
+            };
             if outcome.aborted {
                 return Err(ToolError::Reported(format!(
                     "ERROR: unknown time zone abbreviation in line {}: {line}",

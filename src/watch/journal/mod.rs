@@ -196,7 +196,7 @@ pub fn watcher_for_jail(
 pub fn read_all(
     paths: &[PathBuf],
     journalmatch: &[String],
-) -> Result<impl Iterator<Item = JournalLine>, JournalError> {
+) -> Result<impl Iterator<Item = JournalLine> + use<>, JournalError> {
     let mut w = watcher_for_jail(paths, journalmatch, JournalStart::Head)?;
     w.notifier = None;
     let mut buf: std::collections::VecDeque<JournalLine> = Default::default();
