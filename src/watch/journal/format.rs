@@ -313,7 +313,7 @@ pub fn iso_date(us: u64, zone: &TimeZone) -> String {
     let (offset, _) = zone.offset_at(secs);
     let local = secs.saturating_add(i64::from(offset));
     let (days, sod) = (local.div_euclid(86_400), local.rem_euclid(86_400));
-    let (y, m, d) = civil_from_days(days);
+    let (y, m, d) = crate::date::civil::civil_from_days(days);
     let mut s = format!(
         "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
         sod / 3600,
@@ -328,20 +328,6 @@ pub fn iso_date(us: u64, zone: &TimeZone) -> String {
 
 /// 9999-12-31T23:59:59Z.
 const MAX_SECS: i64 = 253_402_300_799;
-
-/// Howard Hinnant's civil_from_days.
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
 
 /// A position in the journal: the file's sequence-number id, the entry's seqnum and realtime.
 /// Text form `s=<32 hex>;i=<hex>;t=<hex>`, the subset of journalctl's cursor we need (a full
