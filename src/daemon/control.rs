@@ -216,7 +216,7 @@ impl Control for Daemon {
             ),
             JailOption::LogTimeZone => c.logtimezone.clone().map_or(Value::None, Value::Str),
             JailOption::Actions => Value::List(vec![Value::Str(self.backend.name().to_string())]),
-            JailOption::Idle => Value::Bool(false),
+            JailOption::Idle => Value::Bool(rj.idle),
             JailOption::BanTimeExtra(name) => match name.as_str() {
                 // fail2ban answers None for an option the configuration did not set; the
                 // typed config keeps no "unset", so a false flag reads as unset.
@@ -357,8 +357,12 @@ impl Control for Daemon {
                     "changing log paths at run time (edit the configuration and reload)",
                 ));
             }
-            Setting::LogEncoding(_) => {
-                return Err(ControlError::Unsupported("logencoding at run time"));
+            Setting::LogEncoding(enc) => {
+                crate::watch::Encoding::parse(enc)
+                    .map_err(|_| ControlError::Refused(format!("unknown encoding: {enc}")))?;
+                c.logencoding = enc.to_string();
+                return jails::reopen_files(&mut self.jails[i], now())
+                    .map_err(|e| ControlError::Refused(crate::exit::chain(&e)));
             }
             Setting::AddJournalMatch(_) | Setting::DelJournalMatch(_) => {
                 return Err(ControlError::Unsupported("journalmatch at run time"));
@@ -368,7 +372,10 @@ impl Control for Daemon {
                     "ignorecommand (fail2zig never runs a program)",
                 ));
             }
-            Setting::Idle(_) => return Err(ControlError::Unsupported("idle")),
+            Setting::Idle(on) => {
+                self.jails[i].idle = on;
+                return Ok(());
+            }
         }
         self.reconfigure(i)
     }

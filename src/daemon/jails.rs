@@ -65,6 +65,8 @@ pub struct RunningJail {
     pub filter: Filter,
     pub jail: Jail,
     pub source: Source,
+    /// fail2ban's `idle`: lines are read (positions advance) but not matched.
+    pub idle: bool,
 }
 
 impl RunningJail {
@@ -236,7 +238,25 @@ pub fn build(
         filter,
         jail,
         source,
+        idle: false,
     })
+}
+
+/// Reopens a file jail's logs after its settings changed (`logencoding`), keeping positions.
+pub fn reopen_files(rj: &mut RunningJail, now: f64) -> Result<(), JailBuildError> {
+    if let Source::Files(_) = rj.source {
+        let positions = positions_for(&rj.config.name, &position_records(rj));
+        let backend = rj
+            .config
+            .backend
+            .split('[')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        rj.source = Source::Files(file_source(&rj.config, &backend, positions, now)?);
+    }
+    Ok(())
 }
 
 /// The log files of a file-backed jail.

@@ -352,6 +352,9 @@ impl Daemon {
         if !lines.is_empty() {
             self.positions_dirty = true;
         }
+        if self.jails[i].idle {
+            return;
+        }
         for line in lines {
             let t = now();
             let failures = self.jails[i].filter.process_line(&line.text, t);
@@ -376,6 +379,9 @@ impl Daemon {
             .iter()
             .map(|l| (l.tuple(zone), l.time, l.in_operation))
             .collect();
+        if self.jails[i].idle {
+            return;
+        }
         if !tuples.is_empty() {
             self.positions_dirty = true;
         }
