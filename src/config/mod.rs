@@ -225,6 +225,10 @@ pub struct JailOptions {
     /// Address families banned: "any" (default), "ipv4", "ipv6".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub family: Option<String>,
+    /// Names of the fail2ban actions this jail's ban stands for (set by the importer), shown by
+    /// `fail2zig-client get JAIL actions`; by default the firewall backend's name.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "one_or_many")]
+    pub actions: Option<Vec<String>>,
 }
 
 /// fail2ban's `usedns`.
@@ -287,6 +291,8 @@ pub struct Jail {
     pub usedns: UseDns,
     pub logencoding: String,
     pub logtimezone: Option<String>,
+    /// fail2ban action names for `get JAIL actions` (empty: the backend's name).
+    pub actions: Vec<String>,
 }
 
 /// A loaded and validated configuration.
@@ -582,6 +588,7 @@ impl Config {
             usedns,
             logencoding: pick!(logencoding).unwrap_or_else(|| "auto".into()),
             logtimezone: pick!(logtimezone),
+            actions: pick!(actions).unwrap_or_default(),
         })
     }
 }

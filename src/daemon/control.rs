@@ -199,7 +199,13 @@ impl Control for Daemon {
             ),
             JailOption::DatePattern => match rj.filter.datepattern() {
                 Some(p) if !is_default_detectors(p) => {
-                    Value::Tuple(vec![Value::Str(p.to_string()), Value::Str(p.to_string())])
+                    // fail2ban answers (pattern, template name): the name spells the
+                    // directives out as the date module names its templates.
+                    let name = crate::date::DateDetector::new(Some(p), None)
+                        .ok()
+                        .and_then(|d| d.template_names().first().cloned())
+                        .unwrap_or_else(|| p.to_string());
+                    Value::Tuple(vec![Value::Str(p.to_string()), Value::Str(name)])
                 }
                 // fail2ban's date detector holds all its default templates here (lazily):
                 // more than two templates answer (None, "Default Detectors").
@@ -215,7 +221,9 @@ impl Control for Daemon {
                 .into(),
             ),
             JailOption::LogTimeZone => c.logtimezone.clone().map_or(Value::None, Value::Str),
+            JailOption::Actions if !c.actions.is_empty() => strs(&c.actions),
             JailOption::Actions => Value::List(vec![Value::Str(self.backend.name().to_string())]),
+
             JailOption::Idle => Value::Bool(rj.idle),
             JailOption::BanTimeExtra(name) => match name.as_str() {
                 // fail2ban answers None for an option the configuration did not set; the

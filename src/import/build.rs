@@ -386,6 +386,7 @@ impl Builder {
                 o.protocol = Some(b.protocols.join(","));
                 o.blocktype = Some(b.blocktype.to_string());
                 o.family = Some(b.family.to_string());
+                o.actions = Some(kept.iter().map(|(name, _)| name.clone()).collect());
             }
             None if raw.actions.is_empty() => {
                 disabled.push("no action defined, so fail2ban never bans either".into())
