@@ -70,7 +70,8 @@ impl Matcher {
                 line: line.clone(),
                 reason: reason.to_string(),
             };
-            let words = shell_split(line).ok_or_else(|| bad("unbalanced quotes"))?;
+            let words = crate::fail2ban::python::shlex_split(line)
+                .ok_or_else(|| bad("unbalanced quotes"))?;
             for alt in words.split(|w| w == "+") {
                 if alt.is_empty() {
                     if words.is_empty() {
@@ -152,61 +153,6 @@ fn valid_field(f: &str) -> bool {
         && !f.starts_with(|c: char| c.is_ascii_digit())
         && f.bytes()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
-}
-
-/// Python `shlex.split` for the subset journal matches use: whitespace, quotes, backslashes.
-fn shell_split(s: &str) -> Option<Vec<String>> {
-    let mut words = Vec::new();
-    let mut cur = String::new();
-    let mut in_word = false;
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\'' => {
-                in_word = true;
-                loop {
-                    match chars.next()? {
-                        '\'' => break,
-                        x => cur.push(x),
-                    }
-                }
-            }
-            '"' => {
-                in_word = true;
-                loop {
-                    match chars.next()? {
-                        '"' => break,
-                        '\\' => match chars.next()? {
-                            x @ ('"' | '\\' | '$' | '`') => cur.push(x),
-                            x => {
-                                cur.push('\\');
-                                cur.push(x);
-                            }
-                        },
-                        x => cur.push(x),
-                    }
-                }
-            }
-            '\\' => {
-                in_word = true;
-                cur.push(chars.next()?);
-            }
-            c if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut cur));
-                    in_word = false;
-                }
-            }
-            c => {
-                in_word = true;
-                cur.push(c);
-            }
-        }
-    }
-    if in_word {
-        words.push(cur);
-    }
-    Some(words)
 }
 
 /// The first value of a slot.
