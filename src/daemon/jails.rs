@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use crate::config::{self, Family, UseDns};
+use crate::config::{self, Family};
 use crate::date::DateDetector;
 use crate::filter::{self, Filter, FilterSettings};
 use crate::firewall::JailRules;
@@ -106,12 +106,7 @@ impl std::fmt::Debug for RunningJail {
 /// The filter engine's settings for a jail running in the daemon (server semantics).
 pub fn filter_settings(c: &config::Jail) -> FilterSettings {
     FilterSettings {
-        usedns: match c.usedns {
-            UseDns::Yes => filter::UseDns::Yes,
-            UseDns::Warn => filter::UseDns::Warn,
-            UseDns::No => filter::UseDns::No,
-            UseDns::Raw => filter::UseDns::Raw,
-        },
+        usedns: c.usedns,
         logtimezone: c.logtimezone.clone(),
         ..FilterSettings::default()
     }

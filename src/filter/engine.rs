@@ -43,35 +43,7 @@ use super::tags;
 use crate::config::FilterDef;
 use crate::date::{DateDetector, DateFail};
 
-/// fail2ban's `usedns`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum UseDns {
-    /// Resolve DNS names, no warning.
-    Yes,
-    /// Resolve DNS names (fail2ban's default).
-    #[default]
-    Warn,
-    /// `<HOST>` matches addresses only.
-    No,
-    /// DNS names are ids, never resolved.
-    Raw,
-}
-
-impl UseDns {
-    /// fail2ban's `setUseDns`: case-insensitive; anything unknown is `no` (with an error log).
-    pub fn parse(s: &str) -> UseDns {
-        match s.to_ascii_lowercase().as_str() {
-            "yes" | "true" => UseDns::Yes,
-            "warn" => UseDns::Warn,
-            "raw" => UseDns::Raw,
-            "no" | "false" => UseDns::No,
-            other => {
-                tracing::error!("incorrect value {other:?} specified for usedns, using safe 'no'");
-                UseDns::No
-            }
-        }
-    }
-}
+pub use crate::config::UseDns;
 
 /// How a filter runs: the jail's settings plus the engine mode flags that differ between the
 /// server, `fail2ban-regex` and the sample harness.
