@@ -344,7 +344,7 @@ impl DateDetector {
                     line,
                     spans: &t.spans,
                     lower_zone_last: t.fields.lower_zone_last,
-                    has_ampm: t.fields.groups.iter().any(|g| g.1 == convert::Field::P),
+                    has_ampm: t.fields.has_ampm,
                 };
                 let now_s = now.floor() as i64;
                 let off = self.local.offset_cached(now_s, &mut self.now_cache);

@@ -552,6 +552,8 @@ impl Compiled {
 pub(crate) struct FieldMap {
     pub(crate) groups: Vec<(usize, Field)>,
     pub(crate) lower_zone_last: bool,
+    /// A group is `p` (AM/PM).
+    pub(crate) has_ampm: bool,
 }
 
 /// A successful search: whole-match bounds, group 1 and the number group (byte offsets).
@@ -573,6 +575,7 @@ impl Engine {
                 FieldMap {
                     groups: Vec::new(),
                     lower_zone_last: false,
+                    has_ampm: false,
                 },
             ));
         }
@@ -701,9 +704,11 @@ fn field_map(names: impl Iterator<Item = (usize, Option<String>)>) -> FieldMap {
             groups.push((i, f));
         }
     }
+    let has_ampm = groups.iter().any(|g| g.1 == Field::P);
     FieldMap {
         groups,
         lower_zone_last: lower_z > upper_z,
+        has_ampm,
     }
 }
 
