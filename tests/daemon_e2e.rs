@@ -10,6 +10,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+mod journal_common;
+
 const A: &str = "192.0.2.10";
 const B: &str = "192.0.2.20";
 const IGNORED: &str = "198.51.100.5";
@@ -183,10 +185,16 @@ ignoreip = ["127.0.0.1/8", "::1", "{IGNORED}"]
         res
     }
 
-    fn banned(&self, ip: &str) -> bool {
+    /// The kernel element of `ip`: (timeout s, expires s).
+    fn element(&self, ip: &str) -> Option<(Option<u64>, Option<u64>)> {
         self.kernel(ip.contains(':'))
-            .iter()
-            .any(|(a, _, _)| a == ip)
+            .into_iter()
+            .find(|(a, _, _)| a == ip)
+            .map(|(_, timeout, expires)| (timeout, expires))
+    }
+
+    fn banned(&self, ip: &str) -> bool {
+        self.element(ip).is_some()
     }
 
     /// Waits until `ip` is in the kernel set; returns how long it took.
@@ -267,11 +275,7 @@ fn bans_after_maxretry_not_before_and_never_ignored() {
         status_field(&status, "Banned IP list:").contains(A),
         "{status}"
     );
-    let (_, timeout, _) = env
-        .kernel(false)
-        .into_iter()
-        .find(|(a, _, _)| a == A)
-        .unwrap();
+    let (timeout, _) = env.element(A).unwrap();
     // The remaining ban time: the ban started at the line's (whole-second) time.
     assert!(
         matches!(timeout, Some(599..=600)),
@@ -285,13 +289,7 @@ fn restart_and_kill_keep_bans_without_re_adding() {
     env.start();
     env.append(&fails(A, 3));
     env.wait_banned(A, Duration::from_secs(5));
-    let expires = |env: &Env| {
-        env.kernel(false)
-            .into_iter()
-            .find(|(a, _, _)| a == A)
-            .and_then(|e| e.2)
-            .unwrap()
-    };
+    let expires = |env: &Env| env.element(A).and_then(|e| e.1).unwrap();
     let before = expires(&env);
     env.stop(false);
     assert!(env.banned(A), "the ban left the kernel at stop");
@@ -346,11 +344,7 @@ fn second_offence_doubles_the_ban() {
     assert!(!env.banned(A), "ban did not expire");
     env.append(&fails(A, 3));
     env.wait_banned(A, Duration::from_secs(5));
-    let (_, timeout, _) = env
-        .kernel(false)
-        .into_iter()
-        .find(|(a, _, _)| a == A)
-        .unwrap();
+    let (timeout, _) = env.element(A).unwrap();
     assert!(
         matches!(timeout, Some(3..=4)),
         "second ban should last 2 x bantime (4 s from the line's whole-second time), got {timeout:?}; log:\n{}",
@@ -563,21 +557,7 @@ fn journal_append(file: &std::path::Path, entries: &[(String, &str)]) {
             comm = unit.trim_end_matches(".service"),
         );
     }
-    let mut child = Command::new("/lib/systemd/systemd-journal-remote")
-        .arg(format!("--output={}", file.display()))
-        .args(["--split-mode=none", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("systemd-journal-remote (apt package systemd-journal-remote)");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    assert!(child.wait().unwrap().success());
+    journal_common::journal_remote(file, &input, None);
 }
 
 #[test]

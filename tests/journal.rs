@@ -8,27 +8,13 @@ use std::process::{Command, Stdio};
 
 use fail2zig::watch::journal::{JournalLine, JournalStart, JournalWatcher, read_all};
 
+mod journal_common;
+
 const REMOTE: &str = "/lib/systemd/systemd-journal-remote";
 
 /// Writes export-format `input` into the journal file `out` (appending if it exists).
 fn remote(out: &Path, input: &str, compact: bool) {
-    let mut child = Command::new(REMOTE)
-        .arg(format!("--output={}", out.display()))
-        .arg("--split-mode=none")
-        .arg("-")
-        .env("SYSTEMD_JOURNAL_COMPACT", if compact { "1" } else { "0" })
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("systemd-journal-remote runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    assert!(child.wait().unwrap().success(), "journal-remote failed");
+    journal_common::journal_remote(out, input, Some(compact));
 }
 
 /// One export-format entry.

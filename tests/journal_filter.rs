@@ -4,8 +4,8 @@
 //! backends), gives the right failures with the entries' times.
 
 use std::collections::BTreeMap;
-use std::io::Write;
-use std::process::{Command, Stdio};
+
+mod journal_common;
 
 use fail2zig::date::TimeZone;
 use fail2zig::filter::ip::FailId;
@@ -54,21 +54,7 @@ fn sshd_jail_on_journal_finds_the_right_failures() {
         14,
         "Connection closed by authenticating user root 192.0.2.3 port 4004 [preauth]",
     );
-    let mut child = Command::new("/lib/systemd/systemd-journal-remote")
-        .arg(format!("--output={}", file.display()))
-        .arg("-")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    assert!(child.wait().unwrap().success());
+    journal_common::journal_remote(&file, &input, None);
 
     let def = builtin_filter("sshd").unwrap();
     let mut opts = BTreeMap::new();

@@ -1,8 +1,9 @@
 //! `fail2zig regex systemd-journal[...] FILTER`: a journal file written at test time by
 //! systemd-journal-remote, read natively, matched with the entries' own dates.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
+
+mod journal_common;
 
 #[test]
 fn regex_reads_a_journal() {
@@ -24,20 +25,7 @@ fn regex_reads_a_journal() {
             100 + k
         );
     }
-    let mut child = Command::new("/lib/systemd/systemd-journal-remote")
-        .arg(format!("--output={}", file.display()))
-        .args(["--split-mode=none", "-"])
-        .stdin(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("systemd-journal-remote (apt package systemd-journal-remote)");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    assert!(child.wait().unwrap().success());
+    journal_common::journal_remote(&file, &input, None);
     let out = Command::new(env!("CARGO_BIN_EXE_fail2zig"))
         .args(["regex", "-o", "<ip> <time>"])
         .arg(format!("systemd-journal[journalfiles={}]", file.display()))
