@@ -982,4 +982,88 @@ mod tests {
         }
         assert!(checked > 3000, "only {checked} matches compared");
     }
+
+    /// Lines in the straight-line shapes (syslog, ISO 8601, apache) for every `step` seconds of
+    /// `[from, from + span)` (UTC instants written as they are, which the zones then read).
+    fn shaped(from: i64, span: i64, step: i64) -> Vec<String> {
+        const MON: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        let mut out = Vec::new();
+        let mut t = from;
+        while t < from + span {
+            let (y, m, d) = super::super::civil::civil_from_days(t.div_euclid(86_400));
+            let sod = t.rem_euclid(86_400);
+            let (hh, mm, ss) = (sod / 3600, sod % 3600 / 60, sod % 60);
+            let mon = MON[m as usize - 1];
+            out.push(format!(
+                "{mon} {d:2} {hh:02}:{mm:02}:{ss:02} host sshd[1]: x"
+            ));
+            out.push(format!(
+                "{mon} {d:02} {hh:02}:{mm:02}:{ss:02} host sshd[1]: x"
+            ));
+            out.push(format!(
+                "{y}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}+01:00 host x"
+            ));
+            out.push(format!(
+                "{y}-{m:02}-{d:02} {hh:02}:{mm:02}:{ss:02},123 host x"
+            ));
+            out.push(format!(
+                "192.0.2.1 - - [{d:02}/{mon}/{y}:{hh:02}:{mm:02}:{ss:02} +0200] \"GET /\""
+            ));
+            t += step;
+        }
+        // Runs of one shape, as in a real log.
+        out.sort_by_key(|l| l.as_bytes().first().copied().map(|c| c.is_ascii_digit()));
+        out
+    }
+
+    /// The whole detector with its fast matchers and fast lane gives the same hits, with the
+    /// same template statistics and order, as the same detector on the regex engine and the
+    /// general conversion only: generated lines of every form plus runs of the fast shapes, at
+    /// clocks just after a new year, around February 29 and around DST transitions, in zones
+    /// with and without DST, and with a `logtimezone`.
+    #[test]
+    fn fast_lane_equals_general() {
+        use super::super::{DateDetector, TimeZone};
+        let mut lines = date_gen::lines(99, 3000);
+        for (from, span) in [
+            (1_136_030_400, 2 * 86_400), // 2005-12-31 .. 2006-01-02
+            (1_709_078_400, 3 * 86_400), // 2024-02-28 .. 2024-03-02
+            (1_711_843_200, 86_400 / 4), // 2024-03-31 00:00 .. 06:00
+            (1_729_987_200, 86_400 / 4), // 2024-10-27 00:00 .. 06:00
+            (1_740_614_400, 3 * 86_400), // 2025-02-27 .. 2025-03-02
+        ] {
+            lines.extend(shaped(from, span, 1_789));
+        }
+        let clocks = [
+            ("CET-01CEST-02,M3.5.0,M10.5.0", 1_124_013_600.0, None),
+            ("Europe/Berlin", 1_136_070_030.0, None),
+            ("Europe/Berlin", 1_711_886_400.0, None),
+            ("Europe/Berlin", 1_730_030_400.0, Some("UTC+0200")),
+            ("UTC", 1_709_294_400.0, None),
+            ("UTC", 1_740_657_600.0, None),
+        ];
+        let mut compared = 0;
+        for dp in [None, Some("{^LN-BEG}"), Some(r"^[^\[]*\[({DATE})")] {
+            for (tz, now, logtz) in clocks {
+                let zone = TimeZone::from_tz_value(tz).unwrap();
+                let mut fast = DateDetector::new(dp, logtz).unwrap();
+                let mut slow = DateDetector::new(dp, logtz).unwrap();
+                fast.set_local_zone(zone.clone());
+                slow.set_local_zone(zone);
+                for t in &mut slow.templates {
+                    t.fast = None;
+                }
+                assert!(fast.templates.iter().any(|t| t.fast.is_some()));
+                for line in &lines {
+                    let (a, b) = (fast.detect(line, now), slow.detect(line, now));
+                    assert_eq!(a, b, "{dp:?} {tz} {now} on {line:?}");
+                    compared += usize::from(a.is_some());
+                }
+                assert_eq!(fast.template_stats(), slow.template_stats(), "{dp:?} {tz}");
+            }
+        }
+        assert!(compared > 30_000, "only {compared} hits compared");
+    }
 }
