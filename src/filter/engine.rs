@@ -37,6 +37,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use super::FilterError;
+use super::composed::ComposedGate;
 use super::ip::{FailId, IdKind, text_to_ip};
 use super::pyre;
 use super::tags;
@@ -274,6 +275,11 @@ impl CompiledRegex {
         })
     }
 
+    /// The pyre translations (for diagnostics).
+    pub fn regex_translation(&self) -> &pyre::Translation {
+        self.regex.translation()
+    }
+
     /// Whether the regex has one of the named groups.
     fn has_group(&self, wanted: &[&str]) -> bool {
         self.names.iter().any(|(_, n)| wanted.contains(&n.as_str()))
@@ -366,28 +372,9 @@ struct Gates {
     /// Over the failregexes as compiled, run on the text they see (content or buffer). Sound for
     /// every pattern: a failregex it does not report cannot match.
     content: Option<pyre::GateSet>,
-    /// Over the failregexes without their leading `^`, run on the whole line before the prefregex.
-    /// Built only when that is sound: one-line buffers, and a prefregex whose content runs to the
-    /// end of the line (so the content plus `\n` is a suffix of the buffer) or no prefregex.
-    line: Option<LineGate>,
-}
-
-struct LineGate {
-    ascii: regex_automata::meta::Regex,
-    unicode: regex_automata::meta::Regex,
-    /// Failregexes the line gate cannot judge (a `^` elsewhere, a word boundary at the start).
-    always: Vec<usize>,
-}
-
-impl LineGate {
-    fn may_match(&self, hay: &str) -> bool {
-        let re = if hay.is_ascii() {
-            &self.ascii
-        } else {
-            &self.unicode
-        };
-        re.is_match(regex_automata::Input::new(hay))
-    }
+    /// The prefregex composed with each failregex, run anchored on the line before the
+    /// prefregex (first-match mode with one-line buffers only; see `super::composed`).
+    line: Option<ComposedGate>,
 }
 
 impl Gates {
@@ -404,85 +391,14 @@ impl Gates {
         }
         let all: Vec<&pyre::Regex> = failregex.iter().map(|r| &r.regex).collect();
         let content = pyre::GateSet::new(&all).ok();
-        let content_to_end = match prefregex {
-            None => true,
-            Some(p) => p.expanded.ends_with("(?P<content>.+)$"),
-        };
-        let line = if maxlines == 1 && content_to_end {
-            let (mut ascii, mut unicode, mut always) = (Vec::new(), Vec::new(), Vec::new());
-            for (i, r) in failregex.iter().enumerate() {
-                let t = r.regex.translation();
-                match (
-                    strip_caret(&r.expanded),
-                    t.ascii_gate.strip_prefix("\\A"),
-                    t.gate.strip_prefix("\\A"),
-                ) {
-                    (Some(_), Some(a), Some(u)) => {
-                        ascii.push(a);
-                        unicode.push(u);
-                    }
-                    _ => always.push(i),
-                }
-            }
-            let build = |pats: &[&str]| {
-                regex_automata::meta::Regex::builder()
-                    .configure(
-                        regex_automata::meta::Config::new()
-                            .match_kind(regex_automata::MatchKind::All),
-                    )
-                    .build_many(pats)
-                    .ok()
-            };
-            match (build(&ascii), build(&unicode)) {
-                (Some(ascii), Some(unicode)) => Some(LineGate {
-                    ascii,
-                    unicode,
-                    always,
-                }),
-                _ => None,
-            }
+        let line = if maxlines == 1 {
+            let fails: Vec<&str> = failregex.iter().map(|r| r.expanded.as_str()).collect();
+            ComposedGate::new(prefregex.map(|p| p.expanded.as_str()), &fails)
         } else {
             None
         };
         Ok(Gates { content, line })
     }
-}
-
-/// A failregex without its leading `^`, when the result matches (as a search) wherever the
-/// original matches at the start of a suffix of the text: no other `^` or `\A` outside classes
-/// and no word boundary or lookbehind right after the `^`.
-fn strip_caret(re: &str) -> Option<String> {
-    let rest = re.strip_prefix('^')?;
-    if rest.starts_with("\\b") || rest.starts_with("\\B") || rest.starts_with("(?<") {
-        return None;
-    }
-    let b = rest.as_bytes();
-    let (mut i, mut in_class) = (0, false);
-    while i < b.len() {
-        match b[i] {
-            b'\\' => {
-                if !in_class && b.get(i + 1) == Some(&b'A') {
-                    return None;
-                }
-                i += 2;
-                continue;
-            }
-            b'[' if !in_class => {
-                in_class = true;
-                if b.get(i + 1) == Some(&b'^') {
-                    i += 1;
-                }
-                if b.get(i + 1) == Some(&b']') {
-                    i += 1;
-                }
-            }
-            b']' if in_class => in_class = false,
-            b'^' if !in_class => return None,
-            _ => {}
-        }
-        i += 1;
-    }
-    Some(rest.to_string())
 }
 
 /// Python's `str.splitlines()` (without keepends).
@@ -580,7 +496,9 @@ pub struct Filter {
     last_integral: bool,
     date_integral: bool,
     pref_matched: bool,
-    scratch: String,
+    /// The line gate's candidates for the current line (valid when `line_cands_valid`).
+    line_cands: Vec<usize>,
+    line_cands_valid: bool,
     mlfid: MlfidCache,
 }
 
@@ -712,9 +630,16 @@ impl Filter {
             last_integral: false,
             date_integral: false,
             pref_matched: false,
-            scratch: String::new(),
+            line_cands: Vec::new(),
+            line_cands_valid: false,
             mlfid: MlfidCache::default(),
         })
+    }
+
+    /// Drops the line gate: every line takes the exact path. The result is the same, only
+    /// slower; the differential test of the gate (tests/filter_gate.rs) compares both.
+    pub fn disable_line_gate(&mut self) {
+        self.gates.line = None;
     }
 
     /// The compiled failregexes.
@@ -840,21 +765,18 @@ impl Filter {
     /// report needs the prefregex and ignoreregex statistics of every line: checkAll mode runs
     /// everything.)
     fn rejected_early(&mut self, prefix: &str, suffix: &str) -> bool {
+        self.line_cands_valid = false;
         if self.settings.check_all || self.maxlines != 1 {
             return false;
         }
-        let Some(g) = &self.gates.line else {
+        let Some(g) = &mut self.gates.line else {
             return false;
         };
-        if !g.always.is_empty() {
+        if !g.candidates(&[prefix, suffix, "\n"], &mut self.line_cands) {
             return false;
         }
-        let text = &mut self.scratch;
-        text.clear();
-        text.push_str(prefix);
-        text.push_str(suffix);
-        text.push('\n');
-        !g.may_match(text)
+        self.line_cands_valid = true;
+        self.line_cands.is_empty()
     }
 
     /// fail2ban's `processLine((prefix, datetext, suffix), date)`: a line whose date is known
@@ -982,17 +904,28 @@ impl Filter {
             }
         }
 
-        // Which failregexes may match the text they see (None = not known: try all).
+        // Which failregexes may match the text they see (None = not known: try all); the line
+        // gate has already answered for this line in first-match mode.
         let mut cands: Option<Vec<bool>> = None;
+        let line_cands = std::mem::take(&mut self.line_cands_valid);
+        if line_cands {
+            let mut v = vec![false; self.failregex.len()];
+            for &i in &self.line_cands {
+                v[i] = true;
+            }
+            cands = Some(v);
+        }
         for idx in 0..self.failregex.len() {
             let cur = match buf.take() {
                 Some(b) => b,
                 None => {
-                    cands = None;
+                    if idx > 0 {
+                        cands = None;
+                    }
                     Filter::buffer_text(&self.line_buffer)
                 }
             };
-            if idx == 0 {
+            if idx == 0 && !line_cands {
                 if let Some(g) = &self.gates.content {
                     let mut v = vec![false; self.failregex.len()];
                     for i in g.candidates(&cur) {
