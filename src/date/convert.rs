@@ -224,7 +224,7 @@ pub(crate) fn strptime(f: &Fields<'_>, ctx: &mut Context<'_>) -> Result<Converte
         (Some(u), Some(l)) => Some(if f.lower_zone_last { l } else { u }),
         (u, l) => u.or(l),
     };
-    let mut tzoffset = match zone_text {
+    let tzoffset = match zone_text {
         None => None,
         Some("Z" | "UTC" | "GMT") => Some(0),
         Some(z) => Some(zone::zone_offset_minutes(z).map_err(|e| match e {
@@ -265,6 +265,47 @@ pub(crate) fn strptime(f: &Fields<'_>, ctx: &mut Context<'_>) -> Result<Converte
         // datetime(year, None, day): a TypeError, which aborts the line.
         _ => return Err(ConvError::Abort),
     };
+    let date = Civil {
+        year,
+        month,
+        day,
+        hour,
+        minute,
+        second,
+    };
+    finish(&date, assume_year, assume_today, tzoffset, ctx)
+}
+
+/// A broken-down date and time as captured (not yet validated).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Civil {
+    pub(crate) year: i64,
+    pub(crate) month: i64,
+    pub(crate) day: i64,
+    pub(crate) hour: i64,
+    pub(crate) minute: i64,
+    pub(crate) second: i64,
+}
+
+/// The end of `reGroupDictStrptime` once the fields are read: validation, zone (`tzoffset` in
+/// minutes, else `logtimezone`, else local time), and the "today"/"this year" inference. The fast
+/// matchers (`fast.rs`) call this directly with the values they parsed.
+pub(crate) fn finish(
+    c: &Civil,
+    assume_year: bool,
+    assume_today: bool,
+    tzoffset: Option<i32>,
+    ctx: &mut Context<'_>,
+) -> Result<Converted, ConvError> {
+    let Civil {
+        year,
+        month,
+        day,
+        hour,
+        minute,
+        second,
+    } = *c;
+    let mut tzoffset = tzoffset;
     let mut t = civil::naive(year, month, day, hour, minute, second).ok_or(ConvError::Value)?;
     if tzoffset.is_none() {
         tzoffset = ctx.default_tz;

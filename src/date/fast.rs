@@ -13,7 +13,7 @@
 //! Same results as fail2ban 1.0.2's regexes on ASCII text, including Python's `\s` (which also
 //! matches `\x1c`–`\x1f`).
 
-use super::convert::{Field, Spans};
+use super::convert::{Civil, Field, Spans};
 use super::pattern::Found;
 
 /// Which base pattern a fast matcher implements.
@@ -336,11 +336,141 @@ impl Fast {
     ) -> Option<usize> {
         // Every path to a match writes all the fields of its base (optional ones as None), so
         // `out` needs no clearing.
+        // The straight-line shape first: when it matches, it is the first candidate the general
+        // enumeration would accept (see `quick_*`); otherwise the enumeration decides.
         match self.base {
-            Base::Iso => self.iso(h, p, out, ok),
-            Base::Syslog => self.syslog(h, p, out, ok),
-            Base::Apache => self.apache(h, p, out, ok),
+            Base::Iso => self
+                .quick_iso(h, p, out, ok)
+                .or_else(|| self.iso(h, p, out, ok)),
+            Base::Syslog => self
+                .quick_syslog(h, p, out, ok)
+                .or_else(|| self.syslog(h, p, out, ok)),
+            Base::Apache => self
+                .quick_apache(h, p, out, ok)
+                .or_else(|| self.apache(h, p, out, ok)),
         }
+    }
+
+    /// B1's common shape `Mon dd HH:MM:SS` (no weekday, two-character day and hour, no fraction,
+    /// no year) followed by a non-word character or the end. Along this path every field takes
+    /// the first alternative that lets the next literal match (a one-digit day, hour or minute
+    /// would need a space or `:` where this shape has a digit; the ` ?` of `%k` needs a space
+    /// where it has a digit), so the first match the enumeration of `syslog` would accept is
+    /// this one. Any other text returns None and the enumeration decides.
+    fn quick_syslog(
+        &self,
+        h: &Hay<'_>,
+        p: usize,
+        out: &mut Spans,
+        ok: &dyn Fn(usize) -> bool,
+    ) -> Option<usize> {
+        let b: &[u8; 15] = h.h.get(p..p + 15)?.try_into().ok()?;
+        let shape = h.month3(p)
+            && b[3] == b' '
+            && day2(b[4], b[5])
+            && b[6] == b' '
+            && matches!(b[7], b'0'..=b'2')
+            && b[8].is_ascii_digit()
+            && b[9] == b':'
+            && sexagesimal(b[10], b[11])
+            && b[12] == b':'
+            && sexagesimal(b[13], b[14]);
+        let e = p + 15;
+        // A `.` may start a fraction, a space and a digit a year: the enumeration handles those.
+        let c = h.at(e);
+        if !shape || c == b'.' || (c == b' ' && h.digit(e + 1)) || !ok(e) {
+            return None;
+        }
+        out[Field::LowA as usize] = None;
+        out[Field::LowB as usize] = Some((p, p + 3));
+        out[Field::D as usize] = Some((p + 4, p + 6));
+        out[Field::H as usize] = Some((p + 7, p + 9));
+        out[Field::M as usize] = Some((p + 10, p + 12));
+        out[Field::S as usize] = Some((p + 13, p + 15));
+        out[Field::Y as usize] = None;
+        Some(e)
+    }
+
+    /// B0's common shape `YYYY-mm-dd[T ]HH:MM:SS` (two-digit month, day, hour, minute and
+    /// second, one separator), then the same fraction and zone enumeration as `iso`. As in
+    /// `quick_syslog`, the fixed part is the first path the enumeration tries that can reach
+    /// its tail; when no tail is accepted the enumeration decides.
+    fn quick_iso(
+        &self,
+        h: &Hay<'_>,
+        p: usize,
+        out: &mut Spans,
+        ok: &dyn Fn(usize) -> bool,
+    ) -> Option<usize> {
+        let b: &[u8; 19] = h.h.get(p..p + 19)?.try_into().ok()?;
+        let sep = b[4];
+        let shape = matches!(sep, b'-' | b'/' | b'.')
+            && month2(b[5], b[6])
+            && b[7] == sep
+            && day2(b[8], b[9])
+            && matches!(b[10], b'T' | b' ')
+            && hour2(b[11], b[12])
+            && b[13] == b':'
+            && sexagesimal(b[14], b[15])
+            && b[16] == b':'
+            && sexagesimal(b[17], b[18])
+            && h.year(p, &self.years);
+        if !shape {
+            return None;
+        }
+        out[Field::Y as usize] = Some((p, p + 4));
+        out[Field::LowM as usize] = Some((p + 5, p + 7));
+        out[Field::D as usize] = Some((p + 8, p + 10));
+        out[Field::H as usize] = Some((p + 11, p + 13));
+        out[Field::M as usize] = Some((p + 14, p + 16));
+        out[Field::S as usize] = Some((p + 17, p + 19));
+        let s = p + 19;
+        for fl in h.fraction(s, b".,").iter() {
+            if let Some(e) = iso_tail(h, s + fl, out, ok) {
+                return Some(e);
+            }
+        }
+        None
+    }
+
+    /// B4's common shape `dd/Mon/YYYY[ :]HH:MM:SS` (two-digit day), then the same fraction and
+    /// zone enumeration as `apache` (see `quick_iso`).
+    fn quick_apache(
+        &self,
+        h: &Hay<'_>,
+        p: usize,
+        out: &mut Spans,
+        ok: &dyn Fn(usize) -> bool,
+    ) -> Option<usize> {
+        let b: &[u8; 20] = h.h.get(p..p + 20)?.try_into().ok()?;
+        let sep = b[2];
+        let shape = day2(b[0], b[1])
+            && matches!(sep, b'-' | b'/')
+            && b[6] == sep
+            && matches!(b[11], b' ' | b':')
+            && hour2(b[12], b[13])
+            && b[14] == b':'
+            && sexagesimal(b[15], b[16])
+            && b[17] == b':'
+            && sexagesimal(b[18], b[19])
+            && h.month3(p + 3)
+            && h.year(p + 7, &self.years);
+        if !shape {
+            return None;
+        }
+        out[Field::D as usize] = Some((p, p + 2));
+        out[Field::LowB as usize] = Some((p + 3, p + 6));
+        out[Field::Y as usize] = Some((p + 7, p + 11));
+        out[Field::H as usize] = Some((p + 12, p + 14));
+        out[Field::M as usize] = Some((p + 15, p + 17));
+        out[Field::S as usize] = Some((p + 18, p + 20));
+        let s = p + 20;
+        for fl in h.fraction(s, b".").iter() {
+            if let Some(e) = apache_tail(h, s + fl, out, ok) {
+                return Some(e);
+            }
+        }
+        None
     }
 
     /// `H:M:S(?:[seps]%f)?` then `tail`; `hours` gives the hour candidates.
@@ -397,20 +527,7 @@ impl Fast {
         }
         out[Field::Y as usize] = Some((p, p + 4));
         let pm = p + 5;
-        let tail = |e: usize, out: &mut Spans| -> Option<usize> {
-            let mut w = e;
-            while py_space(h.at(w)) && w < h.h.len() {
-                w += 1;
-            }
-            for zl in h.zone(w, false).iter() {
-                if ok(w + zl) {
-                    out[Field::LowZ as usize] = Some((w, w + zl));
-                    return Some(w + zl);
-                }
-            }
-            out[Field::LowZ as usize] = None;
-            ok(e).then_some(e)
-        };
+        let tail = |e: usize, out: &mut Spans| iso_tail(h, e, out, ok);
         for ml in h.month(pm).iter() {
             let pd = pm + ml;
             if h.at(pd) != sep {
@@ -501,18 +618,7 @@ impl Fast {
         out: &mut Spans,
         ok: &dyn Fn(usize) -> bool,
     ) -> Option<usize> {
-        let tail = |e: usize, out: &mut Spans| -> Option<usize> {
-            if h.at(e) == b' ' {
-                for zl in h.zone(e + 1, true).iter() {
-                    if ok(e + 1 + zl) {
-                        out[Field::LowZ as usize] = Some((e + 1, e + 1 + zl));
-                        return Some(e + 1 + zl);
-                    }
-                }
-            }
-            out[Field::LowZ as usize] = None;
-            ok(e).then_some(e)
-        };
+        let tail = |e: usize, out: &mut Spans| apache_tail(h, e, out, ok);
         for dl in h.day(p).iter() {
             let ps = p + dl;
             let sep = h.at(ps);
@@ -538,6 +644,156 @@ impl Fast {
             }
         }
         None
+    }
+}
+
+/// B0's `(?:\s*%z)?` and end boundary after the seconds (and fraction) ending at `e`.
+fn iso_tail(h: &Hay<'_>, e: usize, out: &mut Spans, ok: &dyn Fn(usize) -> bool) -> Option<usize> {
+    let mut w = e;
+    while py_space(h.at(w)) && w < h.h.len() {
+        w += 1;
+    }
+    for zl in h.zone(w, false).iter() {
+        if ok(w + zl) {
+            out[Field::LowZ as usize] = Some((w, w + zl));
+            return Some(w + zl);
+        }
+    }
+    out[Field::LowZ as usize] = None;
+    ok(e).then_some(e)
+}
+
+/// B4's `(?: %z)?` (case-insensitive) and end boundary after the seconds ending at `e`.
+fn apache_tail(
+    h: &Hay<'_>,
+    e: usize,
+    out: &mut Spans,
+    ok: &dyn Fn(usize) -> bool,
+) -> Option<usize> {
+    if h.at(e) == b' ' {
+        for zl in h.zone(e + 1, true).iter() {
+            if ok(e + 1 + zl) {
+                out[Field::LowZ as usize] = Some((e + 1, e + 1 + zl));
+                return Some(e + 1 + zl);
+            }
+        }
+    }
+    out[Field::LowZ as usize] = None;
+    ok(e).then_some(e)
+}
+
+/// Two-character `%d`: `[1-2]\d`, `[0 ][1-9]` or `3[0-1]`.
+fn day2(a: u8, b: u8) -> bool {
+    match a {
+        b'1' | b'2' => b.is_ascii_digit(),
+        b'0' | b' ' => matches!(b, b'1'..=b'9'),
+        b'3' => matches!(b, b'0' | b'1'),
+        _ => false,
+    }
+}
+
+/// Two-character `%m`: `0[1-9]` or `1[0-2]`.
+fn month2(a: u8, b: u8) -> bool {
+    match a {
+        b'0' => matches!(b, b'1'..=b'9'),
+        b'1' => matches!(b, b'0'..=b'2'),
+        _ => false,
+    }
+}
+
+/// Two-character `%H`: `[0-1]\d` or `2[0-3]`.
+fn hour2(a: u8, b: u8) -> bool {
+    match a {
+        b'0' | b'1' => b.is_ascii_digit(),
+        b'2' => matches!(b, b'0'..=b'3'),
+        _ => false,
+    }
+}
+
+/// Two-character minute or second: `[0-5]\d`.
+fn sexagesimal(a: u8, b: u8) -> bool {
+    matches!(a, b'0'..=b'5') && b.is_ascii_digit()
+}
+
+/// The value of captured digits. The matchers only capture ASCII digits, or a space before one
+/// digit (`%d`), and `b' ' & 0x0f == 0`.
+fn num(h: &[u8], span: Option<(usize, usize)>) -> i64 {
+    let (s, e) = span.unwrap_or((0, 0));
+    h.get(s..e)
+        .unwrap_or(&[])
+        .iter()
+        .fold(0, |a, &c| a * 10 + i64::from(c & 0x0f))
+}
+
+/// Month number (1..=12) of a three-letter English name, any case.
+fn month_of(h: &[u8], span: Option<(usize, usize)>) -> Option<i64> {
+    let (s, _) = span?;
+    let b = h.get(s..s + 3)?;
+    let key = u32::from_le_bytes([b[0] | 0x20, b[1] | 0x20, b[2] | 0x20, 0]);
+    const NAMES: [&[u8; 3]; 12] = [
+        b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov",
+        b"dec",
+    ];
+    NAMES
+        .iter()
+        .position(|n| u32::from_le_bytes([n[0], n[1], n[2], 0]) == key)
+        .map(|i| i as i64 + 1)
+}
+
+/// Minutes east of UTC of `Z|UTC|GMT|[+-][01]\d(?::?\d{2})?` text as fail2ban reads it; None
+/// for any other text (a case-insensitive `utc`), which the general conversion handles.
+fn zone_of(z: &[u8]) -> Option<i32> {
+    let d = |i: usize| i32::from(z[i] & 0x0f);
+    let sign = match z.first()? {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return matches!(z, b"Z" | b"UTC" | b"GMT").then_some(0),
+    };
+    let hh = d(1) * 10 + d(2);
+    match z.len() {
+        3 => Some(sign * hh * 60),
+        5 => Some(sign * (hh * 60 + d(3) * 10 + d(4))),
+        6 => Some(sign * (hh * 60 + d(4) * 10 + d(5))),
+        _ => None,
+    }
+}
+
+/// The values of a fast match, ready for `convert::finish`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Values {
+    pub(crate) civil: Civil,
+    /// No year in the text: `civil.year` is a placeholder and the current year is assumed.
+    pub(crate) assume_year: bool,
+    /// Zone offset in minutes, when the text has one.
+    pub(crate) zone: Option<i32>,
+}
+
+impl Fast {
+    /// The values of the match whose `spans` the last `search` wrote into, or None when the
+    /// general conversion must read them (a zone text it does not handle, a missing field).
+    pub(crate) fn values(&self, line: &[u8], spans: &Spans) -> Option<Values> {
+        let sp = |f: Field| spans[f as usize];
+        let month = match self.base {
+            Base::Iso => num(line, sp(Field::LowM)),
+            Base::Syslog | Base::Apache => month_of(line, sp(Field::LowB))?,
+        };
+        let zone = match sp(Field::LowZ) {
+            Some((s, e)) if self.base != Base::Syslog => Some(zone_of(line.get(s..e)?)?),
+            _ => None,
+        };
+        let year = sp(Field::Y);
+        Some(Values {
+            civil: Civil {
+                year: num(line, year),
+                month,
+                day: num(line, sp(Field::D)),
+                hour: num(line, sp(Field::H)),
+                minute: num(line, sp(Field::M)),
+                second: num(line, sp(Field::S)),
+            },
+            assume_year: year.is_none(),
+            zone,
+        })
     }
 }
 

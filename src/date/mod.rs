@@ -333,38 +333,7 @@ impl DateDetector {
         let kind = t.spec.kind;
         let id = t.id;
         let conv = match kind {
-            Kind::Pattern => {
-                let t = &mut self.templates[i];
-                if !t.last_fast {
-                    t.spans = [None; FIELD_COUNT];
-                    t.engine.fields(&t.fields, &mut t.spans);
-                }
-                let t = &self.templates[i];
-                let f = Fields {
-                    line,
-                    spans: &t.spans,
-                    lower_zone_last: t.fields.lower_zone_last,
-                    has_ampm: t.fields.has_ampm,
-                };
-                let now_s = now.floor() as i64;
-                let off = self.local.offset_cached(now_s, &mut self.now_cache);
-                let now_local = now + f64::from(off);
-                let days = (now_s + i64::from(off)).div_euclid(86_400);
-                if self.now_ymd.0 != days {
-                    self.now_ymd = (days, civil::civil_from_days(days));
-                }
-                let mut ctx = Context {
-                    cache: &mut self.mktime_cache,
-                    now_local,
-                    now_ymd: self.now_ymd.1,
-                    local: &self.local,
-                    default_tz: self.default_tz,
-                    mktime_hint: self.mktime_hint,
-                };
-                let r = convert::strptime(&f, &mut ctx);
-                self.mktime_hint = ctx.mktime_hint;
-                r
-            }
+            Kind::Pattern => self.convert(i, line, now),
             Kind::Epoch { long, .. } => convert::epoch(&line[m.num.0..m.num.1], long),
             Kind::Tai64n => convert::tai64n(&line[m.g1.0..m.g1.1]),
         };
@@ -379,6 +348,56 @@ impl DateDetector {
             time,
             integral,
         })
+    }
+
+    /// getTime for a pattern template: the fast matcher's values when its last search was fast,
+    /// else the general strptime over the captured spans.
+    fn convert(&mut self, i: usize, line: &str, now: f64) -> Result<convert::Converted, ConvError> {
+        let now_s = now.floor() as i64;
+        let off = self.local.offset_cached(now_s, &mut self.now_cache);
+        let now_local = now + f64::from(off);
+        let days = (now_s + i64::from(off)).div_euclid(86_400);
+        if self.now_ymd.0 != days {
+            self.now_ymd = (days, civil::civil_from_days(days));
+        }
+        let t = &mut self.templates[i];
+        let fast = match &t.fast {
+            Some(fast) if t.last_fast => fast.values(line.as_bytes(), &t.spans),
+            _ => None,
+        };
+        if !t.last_fast {
+            t.spans = [None; FIELD_COUNT];
+            t.engine.fields(&t.fields, &mut t.spans);
+        }
+        let mut ctx = Context {
+            cache: &mut self.mktime_cache,
+            now_local,
+            now_ymd: self.now_ymd.1,
+            local: &self.local,
+            default_tz: self.default_tz,
+            mktime_hint: self.mktime_hint,
+        };
+        let r = match fast {
+            Some(v) => {
+                let mut c = v.civil;
+                if v.assume_year {
+                    c.year = ctx.now_ymd.0;
+                }
+                convert::finish(&c, v.assume_year, false, v.zone, &mut ctx)
+            }
+            None => {
+                let t = &self.templates[i];
+                let f = Fields {
+                    line,
+                    spans: &t.spans,
+                    lower_zone_last: t.fields.lower_zone_last,
+                    has_ampm: t.fields.has_ampm,
+                };
+                convert::strptime(&f, &mut ctx)
+            }
+        };
+        self.mktime_hint = ctx.mktime_hint;
+        r
     }
 
     /// Template names as fail2ban-regex prints them, and their hit counts, in fail2ban's report
