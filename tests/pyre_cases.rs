@@ -124,3 +124,47 @@ fn errors_name_the_offset_and_the_problem() {
         );
     }
 }
+
+/// The patterns of testdata/pyre/rewrites.jsonl run without the backtracker on ASCII text
+/// (conditionals and literal lookaheads rewritten exactly), except those listed in
+/// testdata/pyre/refused.txt, which must still need it.
+#[test]
+fn rewritten_patterns_need_no_backtracker() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/pyre");
+    let refused: Vec<String> = std::fs::read_to_string(format!("{dir}/refused.txt"))
+        .expect("refused.txt")
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let (pat, reason) = l.split_once('\t').expect("pattern<TAB>reason");
+            assert!(!reason.trim().is_empty(), "refusal without reason: {l}");
+            pat.to_string()
+        })
+        .collect();
+    let text = std::fs::read_to_string(format!("{dir}/rewrites.jsonl")).expect("rewrites.jsonl");
+    let mut seen = std::collections::BTreeSet::new();
+    let mut failures = vec![];
+    for line in text.lines() {
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let case: Value = serde_json::from_str(line).expect("case is JSON");
+        let re = case["re"].as_str().unwrap_or_default().to_string();
+        let flags = case["flags"].as_str().unwrap_or_default();
+        if !seen.insert(re.clone()) {
+            continue;
+        }
+        let r = Regex::new(&re, &options(flags)).expect("compiles");
+        let exact = r.translation().ascii_exact.is_some();
+        if exact == refused.contains(&re) {
+            failures.push(format!("{re:?}: exact form {exact}"));
+        }
+    }
+    for r in &refused {
+        assert!(
+            seen.contains(r),
+            "refused.txt lists {r:?}, not in rewrites.jsonl"
+        );
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -62,15 +62,22 @@ fn spans(r: &Regex, hay: &str, pos: usize, endpos: usize) -> Value {
     }
 }
 
+/// Compiled patterns by (pattern, flags), so a pattern searched many times compiles once.
+type Compiled = std::collections::HashMap<(String, String), Result<Regex, String>>;
+
 /// Our answer in the oracle's shape.
-fn ours(case: &Value) -> Value {
+fn ours(case: &Value, compiled: &mut Compiled) -> Value {
     let hay = case["hay"].as_str().unwrap_or_default();
     let pos = case["pos"].as_u64().unwrap_or(0) as usize;
     let endpos = case["endpos"].as_u64().map_or(hay.len(), |e| e as usize);
     let flags = case["flags"].as_str().unwrap_or_default();
-    match Regex::new(case["re"].as_str().unwrap_or_default(), &options(flags)) {
-        Err(e) => json!({ "error": e.to_string() }),
-        Ok(r) => json!({ "groups": spans(&r, hay, pos, endpos) }),
+    let re = case["re"].as_str().unwrap_or_default();
+    let r = compiled
+        .entry((re.to_string(), flags.to_string()))
+        .or_insert_with(|| Regex::new(re, &options(flags)).map_err(|e| e.to_string()));
+    match r {
+        Err(e) => json!({ "error": e }),
+        Ok(r) => json!({ "groups": spans(r, hay, pos, endpos) }),
     }
 }
 
@@ -110,9 +117,9 @@ fn cases() -> Vec<Value> {
     out
 }
 
-/// Compare ours with Python on `requests`; returns the number compared and the listed
-/// divergences that showed.
-fn differential(requests: &[Value]) -> (usize, std::collections::BTreeSet<String>) {
+/// Compare ours with Python on `requests`; returns the number compared, how many Python
+/// matched, and the listed divergences that showed.
+fn differential(requests: &[Value]) -> (usize, usize, std::collections::BTreeSet<String>) {
     let input: String = requests.iter().map(|r| format!("{r}\n")).collect();
     let answers = run_tool(&[&oracle()], &input);
     let answers: Vec<Value> = answers
@@ -128,8 +135,9 @@ fn differential(requests: &[Value]) -> (usize, std::collections::BTreeSet<String
     let mut failures = vec![];
     let mut shown = std::collections::BTreeSet::new();
     let mut gates = std::collections::HashMap::new();
+    let mut compiled = Compiled::new();
     for (req, py) in requests.iter().zip(&answers) {
-        let got = ours(req);
+        let got = ours(req, &mut compiled);
         let agree = match (py.get("error"), got.get("error")) {
             (Some(_), Some(_)) => true,
             (None, None) => py["groups"] == got["groups"],
@@ -164,12 +172,13 @@ fn differential(requests: &[Value]) -> (usize, std::collections::BTreeSet<String
         requests.len(),
         failures.join("\n")
     );
-    (requests.len(), shown)
+    let matched = answers.iter().filter(|a| a["groups"].is_array()).count();
+    (requests.len(), matched, shown)
 }
 
 #[test]
 fn cases_agree_with_live_python() {
-    let (n, _) = differential(&cases());
+    let (n, _, _) = differential(&cases());
     assert!(n > 100);
 }
 
@@ -232,7 +241,7 @@ fn generated_texts_agree_with_live_python() {
             requests.push(req);
         }
     }
-    let (n, shown) = differential(&requests);
+    let (n, _, shown) = differential(&requests);
     println!("{n} generated searches agree with Python");
     for k in known_divergences() {
         assert!(
@@ -279,6 +288,167 @@ fn chain(e: &dyn std::error::Error) -> String {
         src = s.source();
     }
     msg
+}
+
+/// The stock regexes (pattern, flags, "filter/mode/logtype"), as fail2ban resolves them.
+fn stock_regexes() -> Vec<(String, String, String)> {
+    let dump = run_tool(&[&format!("{ROOT}/tools/pyre-dump-stock-regexes.py")], "");
+    dump.lines()
+        .map(|line| {
+            let v: Value = serde_json::from_str(line).expect("dump JSON");
+            if let Some(why) = v.get("unreadable") {
+                panic!("fail2ban cannot read {}: {why}", v["filter"]);
+            }
+            let flags = if v["multiline"] == true { "m" } else { "" };
+            (
+                v["regex"].as_str().expect("regex").to_string(),
+                flags.to_string(),
+                format!("{}/{}/{}", v["filter"], v["mode"], v["logtype"]),
+            )
+        })
+        .collect()
+}
+
+/// Texts that attack the rewritten forms of sshd's failregexes: user names holding
+/// ` from `, several ` from `, `: ` at the end, publickey, empty users, partial literals,
+/// non-ASCII.
+fn sshd_texts() -> Vec<String> {
+    let methods = ["password", "publickey", "none"];
+    let invalid = ["", "invalid user "];
+    let users = [
+        "root",
+        "",
+        "x from 10.9.8.7",
+        "a b c",
+        "a:b",
+        "from",
+        " from ",
+        "é ü",
+        "x fro",
+        "invalid user y",
+    ];
+    let hosts = ["192.0.2.50", "2001:db8::1", "host.example"];
+    let ports = ["", " port 22", " port 22 on eth0"];
+    let ssh = ["", " ssh2"];
+    let tails = [
+        "",
+        ": RSA SHA256:abc",
+        ": ",
+        " from 198.51.100.1",
+        " [preauth]",
+        " fro",
+        " é",
+    ];
+    let mut out = vec![];
+    for m in methods {
+        for i in invalid {
+            for u in users {
+                for h in hosts {
+                    for (k, p) in ports.iter().enumerate() {
+                        for s in ssh {
+                            for t in tails {
+                                let nl = if (k + t.len()) % 2 == 0 { "\n" } else { "" };
+                                out.push(format!("Failed {m} for {i}{u} from {h}{p}{s}{t}{nl}"));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Random texts from the pattern's own literal runs and fragments that matter to the rewrites.
+fn fragment_texts(pattern: &str, rng: &mut Rng, count: usize) -> Vec<String> {
+    let mut frags: Vec<String> = pattern
+        .split(|c: char| "\\()[]{}*+?|^$.".contains(c))
+        .filter(|f| !f.is_empty() && !f.starts_with("?P<"))
+        .map(str::to_string)
+        .collect();
+    frags.extend(
+        [
+            " from ",
+            "from",
+            " fro",
+            "m ",
+            "ip=",
+            "RemoteAddress=",
+            "err",
+            "- ",
+            "evasive",
+            "error",
+            "info",
+            "10.9.8.7",
+            "2001:db8::1",
+            " port 22",
+            ": ",
+            ":",
+            " ",
+            "é",
+            "x",
+            "=",
+            "\"",
+            ",",
+            "\n",
+        ]
+        .map(str::to_string),
+    );
+    let head: String = pattern
+        .trim_start_matches('^')
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == ' ')
+        .collect();
+    (0..count)
+        .map(|_| {
+            let mut t = if rng.below(2) == 0 {
+                head.clone()
+            } else {
+                String::new()
+            };
+            for _ in 0..3 + rng.below(10) {
+                t.push_str(&frags[rng.below(frags.len())]);
+            }
+            t
+        })
+        .collect()
+}
+
+#[test]
+fn rewritten_stock_regexes_agree_on_adversarial_texts() {
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    let mut requests = vec![];
+    let mut seen = std::collections::BTreeSet::new();
+    let sshd = sshd_texts();
+    let mut rewritten = 0;
+    for (re, flags, _) in stock_regexes() {
+        if !seen.insert((re.clone(), flags.clone())) {
+            continue;
+        }
+        let r = Regex::new(&re, &options(&flags)).unwrap_or_else(|e| panic!("{e}"));
+        let t = r.translation();
+        if t.marks.is_empty() && t.group_map.len() == r.group_count() && !re.contains("(?(") {
+            continue;
+        }
+        rewritten += 1;
+        let mut texts = fragment_texts(&re, &mut rng, 300);
+        if re.starts_with("^Failed") {
+            texts.extend(sshd.iter().cloned());
+        }
+        for hay in texts {
+            requests.push(json!({ "re": re, "flags": flags, "hay": hay }));
+        }
+    }
+    assert!(rewritten >= 10, "only {rewritten} rewritten stock regexes");
+    let (n, matched, _) = differential(&requests);
+    println!(
+        "{rewritten} rewritten stock regexes: {n} adversarial searches ({matched} matches) agree \
+         with Python"
+    );
+    assert!(
+        matched > 1000,
+        "only {matched} of the adversarial texts match"
+    );
 }
 
 #[test]

@@ -54,6 +54,15 @@ pub enum Node {
         negate: bool,
         node: Box<Node>,
     },
+    /// Never written by the parser: a one-character atom (literal, dot or class) that a
+    /// lookahead rewrite constrains (see `mark.rs`). On the marked text, the atom is consumed
+    /// together with the lookahead markers in front of its character: those in `need` must be
+    /// there, those in `forbid` must not (bit j = marker j).
+    Marked {
+        need: u8,
+        forbid: u8,
+        atom: Box<Node>,
+    },
 }
 
 /// Zero-width assertions other than lookarounds.
@@ -157,6 +166,7 @@ impl Node {
             Node::Concat(v) | Node::Alt(v) => v.iter().any(|n| n.any(f)),
             Node::Cond { yes, no, .. } => yes.any(f) || no.any(f),
             Node::Look { node, .. } => node.any(f),
+            Node::Marked { atom, .. } => atom.any(f),
             _ => false,
         }
     }

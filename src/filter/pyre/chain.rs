@@ -23,14 +23,15 @@ use super::ast::{Assertion, Ast, GroupKind, Node};
 use super::emit::{Emitter, Target, suffix};
 
 /// How a piece reports its groups.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 enum Kind {
     /// No groups.
     Plain,
     /// The piece is capture group `index` with no nested groups.
     Group(usize),
-    /// The piece holds groups `first..first+n` (its own groups 1..=n).
-    Nested { first: usize, n: usize },
+    /// The piece holds groups: its own group k+1 is Python's group `map[k]` (a rewritten
+    /// pattern can hold several copies of one group; at most one takes part in a match).
+    Nested { map: Vec<usize> },
 }
 
 #[derive(Debug, Clone)]
@@ -53,9 +54,9 @@ fn is_capture(n: &Node) -> bool {
     matches!(n, Node::Group(g) if matches!(g.kind, GroupKind::Capture { .. }))
 }
 
-/// The first Python group index inside `n`, and how many groups it holds (they are
-/// numbered consecutively, by opening parenthesis).
-fn group_range(n: &Node) -> Option<(usize, usize)> {
+/// The Python index of every capture group inside `n`, in the order their parentheses open
+/// (which is how the emitted syntax numbers them).
+pub(crate) fn capture_order(n: &Node) -> Vec<usize> {
     fn walk(n: &Node, found: &mut Vec<usize>) {
         match n {
             Node::Group(g) => {
@@ -76,20 +77,20 @@ fn group_range(n: &Node) -> Option<(usize, usize)> {
     }
     let mut found = vec![];
     walk(n, &mut found);
-    let first = *found.iter().min()?;
-    Some((first, found.len()))
+    found
 }
 
 impl Chain {
     /// Cut `ast` into pieces; `None` when it has no useful cut or a piece has no exact ASCII
-    /// form.
-    pub(crate) fn new(ast: &Ast) -> Result<Option<Chain>, String> {
+    /// form. `marks`: the lookahead markers of a rewritten tree (see `Emitter::marks`).
+    pub(crate) fn new(ast: &Ast, marks: &[Vec<char>]) -> Result<Option<Chain>, String> {
         let Node::Concat(v) = &ast.root else {
             return Ok(None);
         };
         let em = Emitter {
             target: Target::Exact,
             ascii: true,
+            marks,
         };
         let mut pieces = vec![];
         let mut run: Vec<Node> = vec![];
@@ -118,9 +119,8 @@ impl Chain {
                     GroupKind::Capture { index, .. } => Kind::Group(index),
                     _ => return Ok(None),
                 },
-                _ => match group_range(e) {
-                    Some((first, n)) => Kind::Nested { first, n },
-                    None => return Ok(None),
+                _ => Kind::Nested {
+                    map: capture_order(e),
                 },
             };
             let copy = matches!(kind, Kind::Group(_));
@@ -134,7 +134,7 @@ impl Chain {
             return Ok(None);
         }
         for (syntax, kind) in syntaxes {
-            let re = super::build_meta(&[&syntax], true, MatchKind::LeftmostFirst)?;
+            let re = super::build_meta(&[&syntax], true, false, MatchKind::LeftmostFirst)?;
             pieces.push(Piece { re, kind });
         }
         let anchored = matches!(v.first(), Some(Node::Assert(Assertion::TextStart)));
@@ -150,7 +150,7 @@ impl Chain {
     /// full engine. `expected_end`, when known, is checked against the computed end.
     pub(crate) fn spans(
         &self,
-        hay: &str,
+        hay: &[u8],
         start: usize,
         expected_end: Option<usize>,
     ) -> Option<Vec<Option<(usize, usize)>>> {
@@ -158,19 +158,21 @@ impl Chain {
         let mut at = start;
         for piece in &self.pieces {
             let input = Input::new(hay).range(at..).anchored(Anchored::Yes);
-            match piece.kind {
+            match &piece.kind {
                 Kind::Plain => at = piece.re.find(input)?.end(),
                 Kind::Group(index) => {
                     let end = piece.re.find(input)?.end();
-                    spans[index] = Some((at, end));
+                    spans[*index] = Some((at, end));
                     at = end;
                 }
-                Kind::Nested { first, n } => {
+                Kind::Nested { map } => {
                     let mut caps = piece.re.create_captures();
                     piece.re.search_captures(&input, &mut caps);
                     at = caps.get_match()?.end();
-                    for i in 0..n {
-                        spans[first + i] = caps.get_group(i + 1).map(|s| (s.start, s.end));
+                    for (k, &index) in map.iter().enumerate() {
+                        if let Some(s) = caps.get_group(k + 1) {
+                            spans[index] = Some((s.start, s.end));
+                        }
                     }
                 }
             }

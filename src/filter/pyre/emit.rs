@@ -31,10 +31,15 @@ pub(crate) enum Target {
 
 /// The writer's settings.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Emitter {
+pub(crate) struct Emitter<'m> {
     pub target: Target,
     /// Only ASCII haystacks will be searched: classes may be written in their ASCII form.
     pub ascii: bool,
+    /// Lookahead markers (`mark.rs`), for the exact targets of a rewritten tree: for marker j,
+    /// the characters that can follow it in the marked text. Every atom that may consume one
+    /// of them is written with marker j optional (or required / absent for a
+    /// [`Node::Marked`] atom) in front. Empty: the text is searched as it is.
+    pub marks: &'m [Vec<char>],
 }
 
 /// A construct the target cannot express.
@@ -43,7 +48,7 @@ pub(crate) struct NotExpressible;
 
 type R = Result<(), NotExpressible>;
 
-impl Emitter {
+impl Emitter<'_> {
     /// Write the whole pattern.
     pub fn emit(&self, ast: &Ast) -> Result<String, NotExpressible> {
         self.emit_node(ast, &ast.root, "", false)
@@ -68,9 +73,12 @@ impl Emitter {
     fn node(&self, out: &mut String, n: &Node, ast: &Ast, before: &str, copy: bool) -> R {
         match n {
             Node::Empty => {}
-            Node::Literal { c, icase } => self.literal(out, *c, *icase),
-            Node::Dot { dotall } => out.push_str(if *dotall { "(?s:.)" } else { "." }),
-            Node::Class(c) => self.class(out, c),
+            Node::Literal { .. } | Node::Dot { .. } | Node::Class(_) => self.atom(out, n, 0, 0)?,
+            Node::Marked { need, forbid, atom } => match self.target {
+                _ if !self.marks.is_empty() => self.atom(out, atom, *need, *forbid)?,
+                Target::Gate => self.atom(out, atom, 0, 0)?,
+                Target::Exact | Target::Fancy => return Err(NotExpressible),
+            },
             Node::Assert(a) => self.assertion(out, *a)?,
             Node::Group(g) => {
                 let open = match (&g.kind, copy, self.target) {
@@ -160,6 +168,52 @@ impl Emitter {
             }
         }
         Ok(())
+    }
+
+    /// A one-character atom, after the lookahead markers in front of it (when there are
+    /// markers): marker j is required if bit j of `need` is set, absent if bit j of `forbid`
+    /// is, optional otherwise; markers that can never precede a character the atom matches
+    /// are left out.
+    fn atom(&self, out: &mut String, n: &Node, need: u8, forbid: u8) -> R {
+        for (j, follow) in self.marks.iter().enumerate() {
+            let bit = 1u8 << j;
+            if !follow.iter().any(|&c| may_match(n, c)) {
+                if need & bit != 0 {
+                    out.push_str(NEVER);
+                    return Ok(());
+                }
+                continue;
+            }
+            if forbid & bit != 0 {
+                if need & bit != 0 {
+                    out.push_str(NEVER);
+                    return Ok(());
+                }
+                continue;
+            }
+            let _ = write!(out, "(?-u:\\x{:02X})", marker_byte(j));
+            if need & bit == 0 {
+                out.push('?');
+            }
+        }
+        match n {
+            Node::Literal { c, icase } => self.literal(out, *c, *icase),
+            Node::Dot { dotall } => out.push_str(match (dotall, self.high_free()) {
+                (true, true) => "[\\x00-\\x7F]",
+                (false, true) => "[^\\n\\x80-\\xFF]",
+                (true, false) => "(?s:.)",
+                (false, false) => ".",
+            }),
+            Node::Class(c) => self.class(out, c),
+            _ => return Err(NotExpressible),
+        }
+        Ok(())
+    }
+
+    /// Byte-oriented ASCII form of a marked text: no atom may consume a byte >= 0x80 (the
+    /// markers are such bytes; the text itself is ASCII).
+    fn high_free(&self) -> bool {
+        self.ascii && !self.marks.is_empty()
     }
 
     fn repeat(&self, out: &mut String, r: &Repeat, ast: &Ast, before: &str, copy: bool) -> R {
@@ -270,8 +324,15 @@ impl Emitter {
         }
         if body.is_empty() {
             // Only non-ASCII members, in an ASCII form.
-            out.push_str(if c.negated { "(?s:.)" } else { NEVER });
+            out.push_str(match (c.negated, self.high_free()) {
+                (true, true) => "[\\x00-\\x7F]",
+                (true, false) => "(?s:.)",
+                (false, _) => NEVER,
+            });
             return;
+        }
+        if c.negated && self.high_free() {
+            body.push_str("\\x80-\\xFF");
         }
         if c.icase {
             out.push_str("(?i:");
@@ -343,8 +404,52 @@ impl Emitter {
     }
 }
 
-/// Matches nothing, in the byte-oriented ASCII forms (the only ones that use it).
-const NEVER: &str = "[^\\x00-\\xFF]";
+/// Matches nothing (an empty byte class: the ASCII forms, and the marker forms, which are all
+/// compiled without the UTF-8 requirement).
+const NEVER: &str = "(?-u:[^\\x00-\\xFF])";
+
+/// The byte standing for lookahead marker `j` in a marked text: bytes from 0xFF down, which
+/// never occur in UTF-8.
+pub(crate) fn marker_byte(j: usize) -> u8 {
+    0xFF - j as u8
+}
+
+/// Whether the one-character atom `n` may match `c` (true when unsure).
+pub(crate) fn may_match(n: &Node, c: char) -> bool {
+    match n {
+        Node::Literal { c: l, icase } => *l == c || (*icase && (has_case(*l) || !c.is_ascii())),
+        Node::Dot { dotall } => *dotall || c != '\n',
+        Node::Class(class) => {
+            if class.icase && (has_case(c) || !c.is_ascii()) {
+                return true;
+            }
+            let mut known = Some(false);
+            for item in &class.items {
+                let hit = match *item {
+                    ClassItem::Range(a, b) => Some((a..=b).contains(&c)),
+                    ClassItem::Perl { kind, negated, .. } if c.is_ascii() => {
+                        let b = c as u8;
+                        let is = match kind {
+                            PerlKind::Digit => b.is_ascii_digit(),
+                            PerlKind::Word => b.is_ascii_alphanumeric() || b == b'_',
+                            PerlKind::Space => matches!(b, b'\t'..=b'\r' | 0x1C..=0x20),
+                        };
+                        Some(is != negated)
+                    }
+                    ClassItem::Perl { .. } => None,
+                };
+                known = match (known, hit) {
+                    (Some(true), _) | (_, Some(true)) => Some(true),
+                    (Some(false), Some(false)) => Some(false),
+                    _ => None,
+                };
+            }
+            known.is_none_or(|k| k != class.negated)
+        }
+        Node::Marked { atom, .. } => may_match(atom, c),
+        _ => true,
+    }
+}
 
 /// Non-ASCII characters Python's IGNORECASE equates with an ASCII letter.
 const ASCII_FOLDS: [(char, char); 4] = [
@@ -366,7 +471,7 @@ fn push_range(out: &mut String, a: char, b: char) {
     }
 }
 
-fn has_case(c: char) -> bool {
+pub(crate) fn has_case(c: char) -> bool {
     c.to_lowercase().ne(std::iter::once(c))
         || c.to_uppercase().ne(std::iter::once(c))
         || matches!(
@@ -448,6 +553,7 @@ pub(crate) fn suffix(node: &Node, before: &str) -> String {
             None => String::new(),
         },
         Node::Dot { .. } | Node::Class(_) | Node::Backref { .. } => String::new(),
+        Node::Marked { atom, .. } => suffix(atom, before),
         Node::Group(g) => suffix(&g.node, before),
         Node::Concat(v) => v.iter().fold(before.to_string(), |ctx, e| suffix(e, &ctx)),
         Node::Alt(v) => {
@@ -513,6 +619,7 @@ mod tests {
         Emitter {
             target: Target::Exact,
             ascii: false,
+            marks: &[],
         }
         .emit(&ast)
         .ok()

@@ -25,7 +25,7 @@ pub struct GateSet {
 }
 
 fn build(pats: &[&str], ascii: bool) -> Result<meta::Regex, PyreError> {
-    super::build_meta(pats, ascii, MatchKind::All).map_err(|msg| PyreError::Compile {
+    super::build_meta(pats, ascii, false, MatchKind::All).map_err(|msg| PyreError::Compile {
         pattern: format!("<set of {} patterns>", pats.len()),
         what: if ascii { "ascii gate set" } else { "gate set" },
         source: msg.into(),

@@ -32,8 +32,10 @@
 
 mod ast;
 mod chain;
+mod cond;
 mod emit;
 mod gate;
+mod mark;
 mod parse;
 
 use std::sync::{Arc, OnceLock};
@@ -42,6 +44,7 @@ use regex_automata::{Input, MatchKind, meta};
 
 pub use ast::{Assertion, Ast, Class, ClassItem, Group, GroupKind, Node, PerlKind, Repeat};
 pub use gate::GateSet;
+pub use mark::Marks;
 
 use emit::{Emitter, Target};
 
@@ -85,8 +88,15 @@ pub struct Options {
 pub struct Translation {
     /// Rust syntax with exactly Python's meaning on any text, if one exists. When the pattern
     /// has a Python `$` ([`Translation::py_end`]), it is exact only for text with no `\n`
-    /// before its last character.
+    /// before its last character. Conditionals are rewritten (`cond.rs`), so its groups can
+    /// be copies of one Python group ([`Translation::group_map`]); when
+    /// [`Translation::marks`] is not empty it applies to the text with lookahead markers
+    /// inserted (`mark.rs`) and is compiled without the UTF-8 requirement.
     pub exact: Option<String>,
+    /// Python's index of each capture group of the exact forms (entry k for group k+1).
+    pub group_map: Vec<usize>,
+    /// The lookahead markers the exact forms expect in the text.
+    pub marks: Marks,
     /// Rust syntax matching a superset of Python's matches, same group numbering.
     pub gate: String,
     /// True when `exact` is `None`: matches need the bounded backtracker.
@@ -147,10 +157,12 @@ fn chain(e: &dyn std::error::Error) -> String {
     msg
 }
 
-/// Compile Rust syntax written by `emit`; `ascii` forms are byte-oriented (ASCII text only).
+/// Compile Rust syntax written by `emit`; `ascii` forms are byte-oriented (ASCII text only);
+/// `marked` forms search a text with lookahead markers (not UTF-8).
 pub(crate) fn build_meta(
     syntax: &[&str],
     ascii: bool,
+    marked: bool,
     kind: MatchKind,
 ) -> Result<meta::Regex, String> {
     let mut b = meta::Regex::builder();
@@ -161,6 +173,8 @@ pub(crate) fn build_meta(
                 .unicode(false)
                 .utf8(false),
         );
+    } else if marked {
+        b.syntax(regex_automata::util::syntax::Config::new().utf8(false));
     }
     b.build_many(syntax).map_err(|e| chain(&e))
 }
@@ -182,10 +196,10 @@ impl Regex {
             ..Default::default()
         };
         let ast = parse::parse_with(pattern, flags)?;
-        let translation = translate(&ast);
+        let (translation, exact_ast) = translate(&ast);
         let ascii_exact = match &translation.ascii_exact {
             Some(syntax) => Some(
-                build_meta(&[syntax], true, MatchKind::LeftmostFirst).map_err(|msg| {
+                build_meta(&[syntax], true, false, MatchKind::LeftmostFirst).map_err(|msg| {
                     PyreError::Compile {
                         pattern: pattern.to_string(),
                         what: "ascii exact",
@@ -195,13 +209,14 @@ impl Regex {
             ),
             None => None,
         };
-        let chain = match &ascii_exact {
-            Some(_) => chain::Chain::new(&ast).map_err(|msg| PyreError::Compile {
-                pattern: pattern.to_string(),
-                what: "chain",
-                source: msg.into(),
-            })?,
-            None => None,
+        let chain = match (&ascii_exact, &exact_ast) {
+            (Some(_), Some(exact_ast)) => chain::Chain::new(exact_ast, &translation.marks.follow())
+                .map_err(|msg| PyreError::Compile {
+                    pattern: pattern.to_string(),
+                    what: "chain",
+                    source: msg.into(),
+                })?,
+            _ => None,
         };
         Ok(Regex {
             pattern: pattern.to_string(),
@@ -248,8 +263,9 @@ impl Regex {
     /// The Unicode exact form (only when `translation.exact` is set).
     fn exact_form(&self) -> Result<&meta::Regex, PyreError> {
         let syntax = self.translation.exact.as_deref().unwrap_or_default();
+        let marked = !self.translation.marks.is_empty();
         self.lazy(&self.exact, "exact", || {
-            build_meta(&[syntax], false, MatchKind::LeftmostFirst)
+            build_meta(&[syntax], false, marked, MatchKind::LeftmostFirst)
         })
     }
 
@@ -261,7 +277,7 @@ impl Regex {
             }
             let syntax = self.translation.ascii_gate.as_str();
             return self.lazy(&self.ascii_gate, "ascii gate", || {
-                build_meta(&[syntax], true, MatchKind::LeftmostFirst)
+                build_meta(&[syntax], true, false, MatchKind::LeftmostFirst)
             });
         }
         if self.translation.exact.is_some() {
@@ -269,7 +285,7 @@ impl Regex {
         }
         let syntax = self.translation.gate.as_str();
         self.lazy(&self.gate, "gate", || {
-            build_meta(&[syntax], false, MatchKind::LeftmostFirst)
+            build_meta(&[syntax], false, false, MatchKind::LeftmostFirst)
         })
     }
 
@@ -363,31 +379,17 @@ impl Regex {
         let (hay, pos) = clamp(hay, pos, endpos);
         let ascii = hay.is_ascii();
         if let Some(re) = self.exact_for(hay, pos, ascii)? {
-            if let (true, Some(chain)) = (ascii, &self.chain) {
-                let found = if chain.anchored {
-                    // `\A` matches only at 0: the head fixes the start, no DFA pass needed.
-                    if pos > 0 {
-                        return Ok(None);
-                    }
-                    chain.spans(hay, 0, None)
-                } else {
-                    let Some(m) = re.find(Input::new(hay).range(pos..)) else {
-                        return Ok(None);
-                    };
-                    chain.spans(hay, m.start(), Some(m.end()))
-                };
-                if let Some(spans) = found {
-                    return Ok(Some(self.captures(spans)));
+            let text = self.translation.marks.mark(hay);
+            let Some(mut spans) = self.exact_spans(re, &text.bytes, text.to_marked(pos), ascii)
+            else {
+                return Ok(None);
+            };
+            if text.has_markers() {
+                for (s, e) in spans.iter_mut().flatten() {
+                    *s = text.to_original(*s);
+                    *e = text.to_original(*e);
                 }
             }
-            let mut caps = re.create_captures();
-            re.search_captures(&Input::new(hay).range(pos..), &mut caps);
-            if !caps.is_match() {
-                return Ok(None);
-            }
-            let spans = (0..=self.groups)
-                .map(|i| caps.get_group(i).map(|s| (s.start, s.end)))
-                .collect();
             return Ok(Some(self.captures(spans)));
         }
         if !self
@@ -409,12 +411,50 @@ impl Regex {
         }))
     }
 
+    /// Group spans (offsets in `hay`, Python's numbering) of the exact form's match in
+    /// `hay[pos..]`; `hay` is the text with this pattern's markers.
+    fn exact_spans(
+        &self,
+        re: &meta::Regex,
+        hay: &[u8],
+        pos: usize,
+        ascii: bool,
+    ) -> Option<Vec<Option<(usize, usize)>>> {
+        if let (true, Some(chain)) = (ascii, &self.chain) {
+            let found = if chain.anchored {
+                // `\A` matches only at 0: the head fixes the start, no DFA pass needed.
+                if pos > 0 {
+                    return None;
+                }
+                chain.spans(hay, 0, None)
+            } else {
+                let m = re.find(Input::new(hay).range(pos..))?;
+                chain.spans(hay, m.start(), Some(m.end()))
+            };
+            if found.is_some() {
+                return found;
+            }
+        }
+        let mut caps = re.create_captures();
+        re.search_captures(&Input::new(hay).range(pos..), &mut caps);
+        let whole = caps.get_match()?;
+        let mut spans = vec![None; self.groups + 1];
+        spans[0] = Some((whole.start(), whole.end()));
+        for (k, &index) in self.translation.group_map.iter().enumerate() {
+            if let Some(s) = caps.get_group(k + 1) {
+                spans[index] = Some((s.start, s.end));
+            }
+        }
+        Some(spans)
+    }
+
     /// Like [`Regex::is_match`], reporting an exhausted backtracking budget or a form that
     /// failed to compile.
     pub fn try_is_match(&self, hay: &str) -> Result<bool, PyreError> {
         let ascii = hay.is_ascii();
         if let Some(re) = self.exact_for(hay, 0, ascii)? {
-            return Ok(re.is_match(hay));
+            let text = self.translation.marks.mark(hay);
+            return Ok(re.is_match(Input::new(text.bytes.as_ref())));
         }
         if !self.gate_form(ascii)?.is_match(hay) {
             return Ok(false);
@@ -451,21 +491,59 @@ fn clamp(hay: &str, pos: usize, endpos: usize) -> (&str, usize) {
     (hay, pos)
 }
 
-fn translate(ast: &Ast) -> Translation {
-    let write = |target, ascii| Emitter { target, ascii }.emit(ast);
-    let exact = write(Target::Exact, false).ok();
-    let gate = write(Target::Gate, false).unwrap_or_default();
-    let fancy = write(Target::Fancy, false).unwrap_or_default();
-    Translation {
+/// The translations of `ast`, and the tree the exact forms were written from (when they
+/// exist): `ast` itself, or its rewrite without conditionals and forward lookaheads.
+fn translate(ast: &Ast) -> (Translation, Option<Ast>) {
+    let write = |target, ascii, tree: &Ast, marks: &[Vec<char>]| {
+        Emitter {
+            target,
+            ascii,
+            marks,
+        }
+        .emit(tree)
+    };
+    let (exact_ast, marks) = match exact_tree(ast) {
+        Some((tree, marks)) => (Some(tree), marks),
+        None => (None, Marks::default()),
+    };
+    let follow = marks.follow();
+    let (exact, ascii_exact) = match &exact_ast {
+        Some(tree) => (
+            write(Target::Exact, false, tree, &follow).ok(),
+            write(Target::Exact, true, tree, &follow).ok(),
+        ),
+        None => (None, None),
+    };
+    let group_map = match &exact_ast {
+        Some(tree) => chain::capture_order(&tree.root),
+        None => (1..=ast.groups).collect(),
+    };
+    let translation = Translation {
         needs_confirm: exact.is_none(),
         exact,
-        gate,
-        ascii_exact: write(Target::Exact, true).ok(),
-        ascii_gate: write(Target::Gate, true).unwrap_or_default(),
-        fancy,
+        group_map,
+        marks,
+        gate: write(Target::Gate, false, ast, &[]).unwrap_or_default(),
+        ascii_exact,
+        ascii_gate: write(Target::Gate, true, ast, &[]).unwrap_or_default(),
+        fancy: write(Target::Fancy, false, ast, &[]).unwrap_or_default(),
         py_end: ast
             .root
             .any(&|n| matches!(n, Node::Assert(Assertion::PyEnd))),
+    };
+    (translation, exact_ast)
+}
+
+/// The tree to write exact forms from: conditionals resolved (`cond.rs`), then forward
+/// lookaheads on literals turned into markers (`mark.rs`); `None` when a rewrite is refused.
+fn exact_tree(ast: &Ast) -> Option<(Ast, Marks)> {
+    let resolved = match cond::resolve(ast) {
+        None => ast.clone(),
+        Some(r) => r.ok()?,
+    };
+    match mark::rewrite(&resolved) {
+        None => Some((resolved, Marks::default())),
+        Some(r) => r.ok(),
     }
 }
 

@@ -815,7 +815,7 @@ impl Parser<'_> {
 pub(crate) fn fixed_width(node: &Node) -> Option<usize> {
     match node {
         Node::Empty | Node::Assert(_) | Node::Look { .. } => Some(0),
-        Node::Literal { .. } | Node::Dot { .. } | Node::Class(_) => Some(1),
+        Node::Literal { .. } | Node::Dot { .. } | Node::Class(_) | Node::Marked { .. } => Some(1),
         Node::Group(g) => fixed_width(&g.node),
         Node::Repeat(r) => {
             if r.max == Some(r.min) {
