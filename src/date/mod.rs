@@ -423,24 +423,43 @@ impl DateDetector {
         now_local
     }
 
-    /// The common case in a hurry: the last winner is anchored, has a hand-written matcher, and
-    /// matches again within the ASCII start of the line. `match_time` accepts an anchored last
-    /// winner without looking at other templates, so this does its bookkeeping (no reordering:
-    /// the winner is `last_idx`) and the conversion, with the same outcome. None (nothing
+    /// The common case in a hurry: the last winner has a hand-written matcher and wins again
+    /// at once, within the ASCII start of the line. `match_time` accepts such a winner without
+    /// looking at other templates when it is anchored, or when (unanchored) the text around its
+    /// last position is unchanged and it matches exactly there again; this does the same
+    /// bookkeeping (no reordering: the winner is `last_idx`) and the conversion. None (nothing
     /// changed but the template's scratch spans) sends the line the general way.
     fn detect_repeat(&mut self, line: &str, now: f64) -> Option<DateHit> {
         let i = self.last_idx?;
+        let only = self.templates.len() == 1;
+        let (d, e) = (self.last_pos.0, self.last_end.0);
+        let (pos_chars, end_chars) = (self.last_pos, self.last_end);
         let t = self.templates.get_mut(i)?;
-        if !t.anchored() {
-            return None;
-        }
         let fast = t.fast.as_ref()?;
         let b = line.as_bytes();
-        let (m, values) = match fast.quick_line(b, &mut t.spans) {
-            Some((m, v)) => (m, Some(v)),
-            None => (fast.search(b, 0, &mut t.spans)?, None),
+        let ch = |k: usize| b.get(k).map(|&c| char::from(c));
+        let before = |k: usize| k.checked_sub(1).and_then(ch);
+        let anchored = t.anchored();
+        let (hay, pos) = if anchored {
+            (b, 0)
+        } else {
+            // Character positions are byte positions in an ASCII prefix.
+            if d > e || e > b.len() || !is_ascii(&b[..(e + 1).min(b.len())]) {
+                return None;
+            }
+            let left = before(d) == pos_chars.1 || (ch(d) == pos_chars.2 && !isalnum(pos_chars.2));
+            let right = ch(e) == end_chars.2 || (before(e) == end_chars.1 && !isalnum(end_chars.1));
+            if !(left && right) {
+                return None;
+            }
+            (&b[..e], d)
         };
-        if m.end == 0 || !is_ascii(&b[..(m.end + 1).min(b.len())]) {
+        let (m, values) = match fast.quick(hay, pos, &mut t.spans) {
+            Some((m, v)) => (m, Some(v)),
+            None => (fast.search(hay, pos, &mut t.spans)?, None),
+        };
+        let exact = anchored || only || (m.start, m.end) == (d, e);
+        if !exact || m.end == 0 || !is_ascii(&b[..(m.end + 1).min(b.len())]) {
             return None;
         }
         t.last_fast = true;
@@ -452,9 +471,7 @@ impl DateDetector {
         if self.first_unused == i {
             self.first_unused += 1;
         }
-        let ch = |k: usize| b.get(k).map(|&c| char::from(c));
-        let before = m.start.checked_sub(1).and_then(ch);
-        self.last_pos = (m.start, before, ch(m.start));
+        self.last_pos = (m.start, before(m.start), ch(m.start));
         self.last_end = (m.end, ch(m.end - 1), ch(m.end));
         let conv = match values {
             Some(v) => self.convert_values(&v, now),
