@@ -36,7 +36,7 @@ pub use pattern::PatternError;
 pub use zone::{TimeZone, ZoneError};
 
 use convert::{Context, ConvError, FIELD_COUNT, Fields};
-use pattern::{Engine, FieldMap, Found, Kind, LINE_BEGIN, LINE_END, Spec};
+use pattern::{Engine, FieldMap, Found, Kind, LINE_BEGIN, LINE_END, MatchSet, Spec};
 
 /// Why a date detector could not be built.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -111,6 +111,13 @@ impl Template {
     }
 }
 
+/// `DateDetector::set`.
+enum SetState {
+    Unbuilt,
+    Unavailable,
+    Built(Box<MatchSet>),
+}
+
 /// A collision candidate of `match_time`: (match, char start, char end, index, byte range).
 type Candidate = (Found, usize, usize, usize, (usize, usize));
 
@@ -137,6 +144,8 @@ pub struct DateDetector {
     now_memo: Option<(u64, f64)>,
     /// `Context::day`.
     day_memo: (i64, i64, i64, i64),
+    /// The prefilter of the general scan, built at its first use.
+    set: SetState,
     default_pattern: Option<String>,
 }
 
@@ -326,6 +335,7 @@ impl DateDetector {
             now_ymd: (i64::MIN, (1970, 1, 1)),
             now_memo: None,
             day_memo: (i64::MIN, 0, 0, 0),
+            set: SetState::Unbuilt,
             default_pattern: datepattern.map(str::to_string),
         })
     }
@@ -601,8 +611,16 @@ impl DateDetector {
             }
         }
         if winner.is_none() {
+            // After two templates, one pass finds which of the rest can match at all (ASCII
+            // lines: on others the set would leave its DFA).
+            let mut tried = 0;
+            let use_set = view.ascii_through(len);
             for i in 0..n {
                 if i == ignore {
+                    continue;
+                }
+                tried += 1;
+                if use_set && tried > 2 && !self.may_match(i, view.line, tried == 3) {
                     continue;
                 }
                 let Some(m) = self.search(i, view, 0, len) else {
@@ -655,6 +673,28 @@ impl DateDetector {
         }
         self.last_idx = Some(i);
         Some((i, m))
+    }
+
+    /// Whether template `i` (current order) may match `line` according to the set (true when
+    /// there is none); `fresh` runs the set over `line` first.
+    fn may_match(&mut self, i: usize, line: &str, fresh: bool) -> bool {
+        if let SetState::Unbuilt = self.set {
+            let mut specs: Vec<(&Spec, bool)> = Vec::with_capacity(self.templates.len());
+            let mut by_id: Vec<&Template> = self.templates.iter().collect();
+            by_id.sort_by_key(|t| t.id);
+            specs.extend(by_id.iter().map(|t| (&t.spec, t.engine.is_meta())));
+            self.set = match MatchSet::new(&specs) {
+                Some(s) => SetState::Built(Box::new(s)),
+                None => SetState::Unavailable,
+            };
+        }
+        let SetState::Built(set) = &mut self.set else {
+            return true;
+        };
+        if fresh {
+            set.scan(line);
+        }
+        set.may_match(self.templates[i].id)
     }
 
     /// fail2ban's `_reorderTemplate` (bubble up).
