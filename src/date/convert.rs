@@ -118,6 +118,24 @@ pub(crate) struct Context<'z> {
     pub(crate) now_ymd: (i64, i64, i64),
     /// Offset cache for `mktime`.
     pub(crate) cache: &'z mut Option<zone::Span>,
+    /// The last valid (year, month, day) and its day number: lines of a log mostly share the day.
+    pub(crate) day: &'z mut (i64, i64, i64, i64),
+}
+
+impl Context<'_> {
+    /// `civil::naive` through the day cache.
+    fn naive(&mut self, c: &Civil) -> Option<i64> {
+        let time_ok =
+            (0..24).contains(&c.hour) && (0..60).contains(&c.minute) && (0..60).contains(&c.second);
+        let tod = c.hour * 3600 + c.minute * 60 + c.second;
+        let (y, m, d, days) = *self.day;
+        if (y, m, d) == (c.year, c.month, c.day) {
+            return time_ok.then_some(days * 86_400 + tod);
+        }
+        let t = civil::naive(c.year, c.month, c.day, c.hour, c.minute, c.second)?;
+        *self.day = (c.year, c.month, c.day, t.div_euclid(86_400));
+        Some(t)
+    }
 }
 
 fn int(s: &str) -> Result<i64, ConvError> {
@@ -298,15 +316,10 @@ pub(crate) fn finish(
     ctx: &mut Context<'_>,
 ) -> Result<Converted, ConvError> {
     let Civil {
-        year,
-        month,
-        day,
-        hour,
-        minute,
-        second,
+        year, month, day, ..
     } = *c;
     let mut tzoffset = tzoffset;
-    let mut t = civil::naive(year, month, day, hour, minute, second).ok_or(ConvError::Value)?;
+    let mut t = ctx.naive(c).ok_or(ConvError::Value)?;
     if tzoffset.is_none() {
         tzoffset = ctx.default_tz;
     }

@@ -327,6 +327,34 @@ impl Fast {
         None
     }
 
+    /// For an anchored template (`{^LN-BEG}`, `^`, `^[^\[]*\[`): the result of `search(hay, 0)`
+    /// and the values of its match, when the date at the first start `search` tries has the
+    /// straight-line shape of `quick_*` (so that start wins) and a zone the values can hold.
+    /// None means "ask `search`".
+    #[inline(always)]
+    pub(crate) fn quick_line(&self, hay: &[u8], out: &mut Spans) -> Option<(Found, Values)> {
+        let h = Hay { h: hay };
+        let end_ok = |e: usize| !(e > 0 && word(h.at(e - 1)) && e < hay.len() && word(h.at(e)));
+        let p = match self.prefix {
+            Prefix::Start => 0,
+            Prefix::UntilBracket => hay.iter().position(|&c| c == b'[')? + 1,
+            Prefix::LineBegin => hay.iter().take(2).take_while(|&&c| !word(c)).count(),
+            Prefix::Word => return None,
+        };
+        let (e, v) = match self.base {
+            Base::Iso => self.quick_iso(&h, p, out, &end_ok),
+            Base::Syslog => self.quick_syslog(&h, p, out, &end_ok),
+            Base::Apache => self.quick_apache(&h, p, out, &end_ok),
+        }?;
+        let found = Found {
+            start: 0,
+            end: e,
+            g1: (p, e),
+            num: (p, e),
+        };
+        v.plain.then_some((found, v))
+    }
+
     fn base(
         &self,
         h: &Hay<'_>,
@@ -341,12 +369,15 @@ impl Fast {
         match self.base {
             Base::Iso => self
                 .quick_iso(h, p, out, ok)
+                .map(|(e, _)| e)
                 .or_else(|| self.iso(h, p, out, ok)),
             Base::Syslog => self
                 .quick_syslog(h, p, out, ok)
+                .map(|(e, _)| e)
                 .or_else(|| self.syslog(h, p, out, ok)),
             Base::Apache => self
                 .quick_apache(h, p, out, ok)
+                .map(|(e, _)| e)
                 .or_else(|| self.apache(h, p, out, ok)),
         }
     }
@@ -357,15 +388,17 @@ impl Fast {
     /// would need a space or `:` where this shape has a digit; the ` ?` of `%k` needs a space
     /// where it has a digit), so the first match the enumeration of `syslog` would accept is
     /// this one. Any other text returns None and the enumeration decides.
+    #[inline(always)]
     fn quick_syslog(
         &self,
         h: &Hay<'_>,
         p: usize,
         out: &mut Spans,
         ok: &dyn Fn(usize) -> bool,
-    ) -> Option<usize> {
+    ) -> Option<(usize, Values)> {
         let b: &[u8; 15] = h.h.get(p..p + 15)?.try_into().ok()?;
-        let shape = h.month3(p)
+        let month = month_num(b[0], b[1], b[2]);
+        let shape = month != 0
             && b[3] == b' '
             && day2(b[4], b[5])
             && b[6] == b' '
@@ -388,20 +421,37 @@ impl Fast {
         out[Field::M as usize] = Some((p + 10, p + 12));
         out[Field::S as usize] = Some((p + 13, p + 15));
         out[Field::Y as usize] = None;
-        Some(e)
+        let civil = Civil {
+            year: 0,
+            month,
+            day: d2(b[4], b[5]),
+            hour: d2(b[7], b[8]),
+            minute: d2(b[10], b[11]),
+            second: d2(b[13], b[14]),
+        };
+        Some((
+            e,
+            Values {
+                civil,
+                assume_year: true,
+                zone: None,
+                plain: true,
+            },
+        ))
     }
 
     /// B0's common shape `YYYY-mm-dd[T ]HH:MM:SS` (two-digit month, day, hour, minute and
     /// second, one separator), then the same fraction and zone enumeration as `iso`. As in
     /// `quick_syslog`, the fixed part is the first path the enumeration tries that can reach
     /// its tail; when no tail is accepted the enumeration decides.
+    #[inline(always)]
     fn quick_iso(
         &self,
         h: &Hay<'_>,
         p: usize,
         out: &mut Spans,
         ok: &dyn Fn(usize) -> bool,
-    ) -> Option<usize> {
+    ) -> Option<(usize, Values)> {
         let b: &[u8; 19] = h.h.get(p..p + 19)?.try_into().ok()?;
         let sep = b[4];
         let shape = matches!(sep, b'-' | b'/' | b'.')
@@ -425,9 +475,17 @@ impl Fast {
         out[Field::M as usize] = Some((p + 14, p + 16));
         out[Field::S as usize] = Some((p + 17, p + 19));
         let s = p + 19;
+        let civil = Civil {
+            year: d2(b[0], b[1]) * 100 + d2(b[2], b[3]),
+            month: d2(b[5], b[6]),
+            day: d2(b[8], b[9]),
+            hour: d2(b[11], b[12]),
+            minute: d2(b[14], b[15]),
+            second: d2(b[17], b[18]),
+        };
         for fl in h.fraction(s, b".,").iter() {
             if let Some(e) = iso_tail(h, s + fl, out, ok) {
-                return Some(e);
+                return Some((e, with_zone(civil, h.h, out)));
             }
         }
         None
@@ -435,15 +493,17 @@ impl Fast {
 
     /// B4's common shape `dd/Mon/YYYY[ :]HH:MM:SS` (two-digit day), then the same fraction and
     /// zone enumeration as `apache` (see `quick_iso`).
+    #[inline(always)]
     fn quick_apache(
         &self,
         h: &Hay<'_>,
         p: usize,
         out: &mut Spans,
         ok: &dyn Fn(usize) -> bool,
-    ) -> Option<usize> {
+    ) -> Option<(usize, Values)> {
         let b: &[u8; 20] = h.h.get(p..p + 20)?.try_into().ok()?;
         let sep = b[2];
+        let month = month_num(b[3], b[4], b[5]);
         let shape = day2(b[0], b[1])
             && matches!(sep, b'-' | b'/')
             && b[6] == sep
@@ -453,7 +513,7 @@ impl Fast {
             && sexagesimal(b[15], b[16])
             && b[17] == b':'
             && sexagesimal(b[18], b[19])
-            && h.month3(p + 3)
+            && month != 0
             && h.year(p + 7, &self.years);
         if !shape {
             return None;
@@ -465,9 +525,17 @@ impl Fast {
         out[Field::M as usize] = Some((p + 15, p + 17));
         out[Field::S as usize] = Some((p + 18, p + 20));
         let s = p + 20;
+        let civil = Civil {
+            year: d2(b[7], b[8]) * 100 + d2(b[9], b[10]),
+            month,
+            day: d2(b[0], b[1]),
+            hour: d2(b[12], b[13]),
+            minute: d2(b[15], b[16]),
+            second: d2(b[18], b[19]),
+        };
         for fl in h.fraction(s, b".").iter() {
             if let Some(e) = apache_tail(h, s + fl, out, ok) {
-                return Some(e);
+                return Some((e, with_zone(civil, h.h, out)));
             }
         }
         None
@@ -725,19 +793,50 @@ fn num(h: &[u8], span: Option<(usize, usize)>) -> i64 {
         .fold(0, |a, &c| a * 10 + i64::from(c & 0x0f))
 }
 
-/// Month number (1..=12) of a three-letter English name, any case.
-fn month_of(h: &[u8], span: Option<(usize, usize)>) -> Option<i64> {
-    let (s, _) = span?;
-    let b = h.get(s..s + 3)?;
-    let key = u32::from_le_bytes([b[0] | 0x20, b[1] | 0x20, b[2] | 0x20, 0]);
-    const NAMES: [&[u8; 3]; 12] = [
-        b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov",
-        b"dec",
-    ];
-    NAMES
-        .iter()
-        .position(|n| u32::from_le_bytes([n[0], n[1], n[2], 0]) == key)
-        .map(|i| i as i64 + 1)
+/// Month number (1..=12) of a three-letter English name in any case, or 0.
+fn month_num(a: u8, b: u8, c: u8) -> i64 {
+    // `x | 0x20` is a lower-case letter only when `x` is that letter in either case.
+    let key = u32::from_le_bytes([a | 0x20, b | 0x20, c | 0x20, 0]);
+    const fn k(n: &[u8; 3]) -> u32 {
+        u32::from_le_bytes([n[0], n[1], n[2], 0])
+    }
+    match key {
+        x if x == k(b"jan") => 1,
+        x if x == k(b"feb") => 2,
+        x if x == k(b"mar") => 3,
+        x if x == k(b"apr") => 4,
+        x if x == k(b"may") => 5,
+        x if x == k(b"jun") => 6,
+        x if x == k(b"jul") => 7,
+        x if x == k(b"aug") => 8,
+        x if x == k(b"sep") => 9,
+        x if x == k(b"oct") => 10,
+        x if x == k(b"nov") => 11,
+        x if x == k(b"dec") => 12,
+        _ => 0,
+    }
+}
+
+/// The value of two ASCII digits (a leading space counts as 0: `b' ' & 0x0f == 0`).
+fn d2(a: u8, b: u8) -> i64 {
+    i64::from(a & 0x0f) * 10 + i64::from(b & 0x0f)
+}
+
+/// `civil` with the zone the last tail wrote into `out` (LowZ).
+fn with_zone(civil: Civil, h: &[u8], out: &Spans) -> Values {
+    let (zone, plain) = match out[Field::LowZ as usize] {
+        None => (None, true),
+        Some((s, e)) => match h.get(s..e).and_then(zone_of) {
+            Some(z) => (Some(z), true),
+            None => (None, false),
+        },
+    };
+    Values {
+        civil,
+        assume_year: false,
+        zone,
+        plain,
+    }
 }
 
 /// Minutes east of UTC of `Z|UTC|GMT|[+-][01]\d(?::?\d{2})?` text as fail2ban reads it; None
@@ -766,6 +865,8 @@ pub(crate) struct Values {
     pub(crate) assume_year: bool,
     /// Zone offset in minutes, when the text has one.
     pub(crate) zone: Option<i32>,
+    /// False when the zone text needs the general conversion (a case-insensitive `utc`).
+    pub(crate) plain: bool,
 }
 
 impl Fast {
@@ -775,7 +876,14 @@ impl Fast {
         let sp = |f: Field| spans[f as usize];
         let month = match self.base {
             Base::Iso => num(line, sp(Field::LowM)),
-            Base::Syslog | Base::Apache => month_of(line, sp(Field::LowB))?,
+            Base::Syslog | Base::Apache => {
+                let (s, _) = sp(Field::LowB)?;
+                let b = line.get(s..s + 3)?;
+                match month_num(b[0], b[1], b[2]) {
+                    0 => return None,
+                    m => m,
+                }
+            }
         };
         let zone = match sp(Field::LowZ) {
             Some((s, e)) if self.base != Base::Syslog => Some(zone_of(line.get(s..e)?)?),
@@ -793,6 +901,7 @@ impl Fast {
             },
             assume_year: year.is_none(),
             zone,
+            plain: true,
         })
     }
 }
@@ -872,5 +981,89 @@ mod tests {
             }
         }
         assert!(checked > 3000, "only {checked} matches compared");
+    }
+
+    /// Lines in the straight-line shapes (syslog, ISO 8601, apache) for every `step` seconds of
+    /// `[from, from + span)` (UTC instants written as they are, which the zones then read).
+    fn shaped(from: i64, span: i64, step: i64) -> Vec<String> {
+        const MON: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        let mut out = Vec::new();
+        let mut t = from;
+        while t < from + span {
+            let (y, m, d) = super::super::civil::civil_from_days(t.div_euclid(86_400));
+            let sod = t.rem_euclid(86_400);
+            let (hh, mm, ss) = (sod / 3600, sod % 3600 / 60, sod % 60);
+            let mon = MON[m as usize - 1];
+            out.push(format!(
+                "{mon} {d:2} {hh:02}:{mm:02}:{ss:02} host sshd[1]: x"
+            ));
+            out.push(format!(
+                "{mon} {d:02} {hh:02}:{mm:02}:{ss:02} host sshd[1]: x"
+            ));
+            out.push(format!(
+                "{y}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}+01:00 host x"
+            ));
+            out.push(format!(
+                "{y}-{m:02}-{d:02} {hh:02}:{mm:02}:{ss:02},123 host x"
+            ));
+            out.push(format!(
+                "192.0.2.1 - - [{d:02}/{mon}/{y}:{hh:02}:{mm:02}:{ss:02} +0200] \"GET /\""
+            ));
+            t += step;
+        }
+        // Runs of one shape, as in a real log.
+        out.sort_by_key(|l| l.as_bytes().first().copied().map(|c| c.is_ascii_digit()));
+        out
+    }
+
+    /// The whole detector with its fast matchers and fast lane gives the same hits, with the
+    /// same template statistics and order, as the same detector on the regex engine and the
+    /// general conversion only: generated lines of every form plus runs of the fast shapes, at
+    /// clocks just after a new year, around February 29 and around DST transitions, in zones
+    /// with and without DST, and with a `logtimezone`.
+    #[test]
+    fn fast_lane_equals_general() {
+        use super::super::{DateDetector, TimeZone};
+        let mut lines = date_gen::lines(99, 3000);
+        for (from, span) in [
+            (1_136_030_400, 2 * 86_400), // 2005-12-31 .. 2006-01-02
+            (1_709_078_400, 3 * 86_400), // 2024-02-28 .. 2024-03-02
+            (1_711_843_200, 86_400 / 4), // 2024-03-31 00:00 .. 06:00
+            (1_729_987_200, 86_400 / 4), // 2024-10-27 00:00 .. 06:00
+            (1_740_614_400, 3 * 86_400), // 2025-02-27 .. 2025-03-02
+        ] {
+            lines.extend(shaped(from, span, 1_789));
+        }
+        let clocks = [
+            ("CET-01CEST-02,M3.5.0,M10.5.0", 1_124_013_600.0, None),
+            ("Europe/Berlin", 1_136_070_030.0, None),
+            ("Europe/Berlin", 1_711_886_400.0, None),
+            ("Europe/Berlin", 1_730_030_400.0, Some("UTC+0200")),
+            ("UTC", 1_709_294_400.0, None),
+            ("UTC", 1_740_657_600.0, None),
+        ];
+        let mut compared = 0;
+        for dp in [None, Some("{^LN-BEG}"), Some(r"^[^\[]*\[({DATE})")] {
+            for (tz, now, logtz) in clocks {
+                let zone = TimeZone::from_tz_value(tz).unwrap();
+                let mut fast = DateDetector::new(dp, logtz).unwrap();
+                let mut slow = DateDetector::new(dp, logtz).unwrap();
+                fast.set_local_zone(zone.clone());
+                slow.set_local_zone(zone);
+                for t in &mut slow.templates {
+                    t.fast = None;
+                }
+                assert!(fast.templates.iter().any(|t| t.fast.is_some()));
+                for line in &lines {
+                    let (a, b) = (fast.detect(line, now), slow.detect(line, now));
+                    assert_eq!(a, b, "{dp:?} {tz} {now} on {line:?}");
+                    compared += usize::from(a.is_some());
+                }
+                assert_eq!(fast.template_stats(), slow.template_stats(), "{dp:?} {tz}");
+            }
+        }
+        assert!(compared > 30_000, "only {compared} hits compared");
     }
 }

@@ -133,6 +133,10 @@ pub struct DateDetector {
     mktime_cache: Option<zone::Span>,
     /// (local day number, civil date) of the last `now`.
     now_ymd: (i64, (i64, i64, i64)),
+    /// The last `now` (its bits) and its local naive value.
+    now_memo: Option<(u64, f64)>,
+    /// `Context::day`.
+    day_memo: (i64, i64, i64, i64),
     default_pattern: Option<String>,
 }
 
@@ -224,6 +228,24 @@ impl<'a> LineView<'a> {
     }
 }
 
+fn hit(
+    span: (usize, usize),
+    template: usize,
+    conv: Result<convert::Converted, ConvError>,
+) -> DateHit {
+    let (time, integral) = match conv {
+        Ok(c) => (Ok(c.time), c.integral),
+        Err(ConvError::Value) => (Err(DateFail::Invalid), false),
+        Err(ConvError::Abort) => (Err(DateFail::UnknownZone), false),
+    };
+    DateHit {
+        span,
+        template,
+        time,
+        integral,
+    }
+}
+
 /// Branch-free OR reduction (vectorizes; `str::is_ascii` loops per byte on short strings).
 fn is_ascii(b: &[u8]) -> bool {
     b.iter().fold(0u8, |acc, &c| acc | c) < 0x80
@@ -302,6 +324,8 @@ impl DateDetector {
             now_cache: None,
             mktime_cache: None,
             now_ymd: (i64::MIN, (1970, 1, 1)),
+            now_memo: None,
+            day_memo: (i64::MIN, 0, 0, 0),
             default_pattern: datepattern.map(str::to_string),
         })
     }
@@ -312,6 +336,7 @@ impl DateDetector {
         self.mktime_hint = None;
         self.now_cache = None;
         self.mktime_cache = None;
+        self.now_memo = None;
     }
 
     /// The template names in creation order (`DateHit::template` indexes this).
@@ -327,6 +352,9 @@ impl DateDetector {
     /// fail2ban's matchTime + getTime on a whole line. `now` = the engine clock (epoch seconds),
     /// used for year inference, %ExY and lastUsed.
     pub fn detect(&mut self, line: &str, now: f64) -> Option<DateHit> {
+        if let Some(hit) = self.detect_repeat(line, now) {
+            return Some(hit);
+        }
         let view = LineView::new(line);
         let (i, m) = self.match_time(&view, now)?;
         let t = &self.templates[i];
@@ -337,34 +365,20 @@ impl DateDetector {
             Kind::Epoch { long, .. } => convert::epoch(&line[m.num.0..m.num.1], long),
             Kind::Tai64n => convert::tai64n(&line[m.g1.0..m.g1.1]),
         };
-        let (time, integral) = match conv {
-            Ok(c) => (Ok(c.time), c.integral),
-            Err(ConvError::Value) => (Err(DateFail::Invalid), false),
-            Err(ConvError::Abort) => (Err(DateFail::UnknownZone), false),
-        };
-        Some(DateHit {
-            span: m.g1,
-            template: id,
-            time,
-            integral,
-        })
+        Some(hit(m.g1, id, conv))
     }
 
     /// getTime for a pattern template: the fast matcher's values when its last search was fast,
     /// else the general strptime over the captured spans.
     fn convert(&mut self, i: usize, line: &str, now: f64) -> Result<convert::Converted, ConvError> {
-        let now_s = now.floor() as i64;
-        let off = self.local.offset_cached(now_s, &mut self.now_cache);
-        let now_local = now + f64::from(off);
-        let days = (now_s + i64::from(off)).div_euclid(86_400);
-        if self.now_ymd.0 != days {
-            self.now_ymd = (days, civil::civil_from_days(days));
-        }
         let t = &mut self.templates[i];
-        let fast = match &t.fast {
-            Some(fast) if t.last_fast => fast.values(line.as_bytes(), &t.spans),
-            _ => None,
-        };
+        if let Some(fast) = t.fast.as_ref().filter(|_| t.last_fast) {
+            if let Some(v) = fast.values(line.as_bytes(), &t.spans) {
+                return self.convert_values(&v, now);
+            }
+        }
+        let now_local = self.clock(now);
+        let t = &mut self.templates[i];
         if !t.last_fast {
             t.spans = [None; FIELD_COUNT];
             t.engine.fields(&t.fields, &mut t.spans);
@@ -376,26 +390,100 @@ impl DateDetector {
             local: &self.local,
             default_tz: self.default_tz,
             mktime_hint: self.mktime_hint,
+            day: &mut self.day_memo,
         };
-        let r = match fast {
-            Some(v) => {
-                let mut c = v.civil;
-                if v.assume_year {
-                    c.year = ctx.now_ymd.0;
-                }
-                convert::finish(&c, v.assume_year, false, v.zone, &mut ctx)
-            }
-            None => {
-                let t = &self.templates[i];
-                let f = Fields {
-                    line,
-                    spans: &t.spans,
-                    lower_zone_last: t.fields.lower_zone_last,
-                    has_ampm: t.fields.has_ampm,
-                };
-                convert::strptime(&f, &mut ctx)
-            }
+        let t = &self.templates[i];
+        let f = Fields {
+            line,
+            spans: &t.spans,
+            lower_zone_last: t.fields.lower_zone_last,
+            has_ampm: t.fields.has_ampm,
         };
+        let r = convert::strptime(&f, &mut ctx);
+        self.mktime_hint = ctx.mktime_hint;
+        r
+    }
+
+    /// `now` as local naive seconds (Python's `MyTime.now()`); updates `now_ymd`. The engine
+    /// clock repeats for many lines, so the last answer is kept.
+    fn clock(&mut self, now: f64) -> f64 {
+        if let Some((bits, local)) = self.now_memo {
+            if bits == now.to_bits() {
+                return local;
+            }
+        }
+        let now_s = now.floor() as i64;
+        let off = self.local.offset_cached(now_s, &mut self.now_cache);
+        let now_local = now + f64::from(off);
+        let days = (now_s + i64::from(off)).div_euclid(86_400);
+        if self.now_ymd.0 != days {
+            self.now_ymd = (days, civil::civil_from_days(days));
+        }
+        self.now_memo = Some((now.to_bits(), now_local));
+        now_local
+    }
+
+    /// The common case in a hurry: the last winner is anchored, has a hand-written matcher, and
+    /// matches again within the ASCII start of the line. `match_time` accepts an anchored last
+    /// winner without looking at other templates, so this does its bookkeeping (no reordering:
+    /// the winner is `last_idx`) and the conversion, with the same outcome. None (nothing
+    /// changed but the template's scratch spans) sends the line the general way.
+    fn detect_repeat(&mut self, line: &str, now: f64) -> Option<DateHit> {
+        let i = self.last_idx?;
+        let t = self.templates.get_mut(i)?;
+        if !t.anchored() {
+            return None;
+        }
+        let fast = t.fast.as_ref()?;
+        let b = line.as_bytes();
+        let (m, values) = match fast.quick_line(b, &mut t.spans) {
+            Some((m, v)) => (m, Some(v)),
+            None => (fast.search(b, 0, &mut t.spans)?, None),
+        };
+        if m.end == 0 || !is_ascii(&b[..(m.end + 1).min(b.len())]) {
+            return None;
+        }
+        t.last_fast = true;
+        t.matched += 1;
+        t.hits += 1;
+        t.last_used = now;
+        t.distance = m.start;
+        let id = t.id;
+        if self.first_unused == i {
+            self.first_unused += 1;
+        }
+        let ch = |k: usize| b.get(k).map(|&c| char::from(c));
+        let before = m.start.checked_sub(1).and_then(ch);
+        self.last_pos = (m.start, before, ch(m.start));
+        self.last_end = (m.end, ch(m.end - 1), ch(m.end));
+        let conv = match values {
+            Some(v) => self.convert_values(&v, now),
+            None => self.convert(i, line, now),
+        };
+        Some(hit(m.g1, id, conv))
+    }
+
+    /// getTime of the values a fast matcher read.
+    fn convert_values(
+        &mut self,
+        v: &fast::Values,
+        now: f64,
+    ) -> Result<convert::Converted, ConvError> {
+        let now_local = self.clock(now);
+        let mut ctx = Context {
+            cache: &mut self.mktime_cache,
+            now_local,
+            now_ymd: self.now_ymd.1,
+            local: &self.local,
+            default_tz: self.default_tz,
+            mktime_hint: self.mktime_hint,
+            day: &mut self.day_memo,
+        };
+        let mut c = v.civil;
+        if v.assume_year {
+            c.year = ctx.now_ymd.0;
+        }
+        let r = convert::finish(&c, v.assume_year, false, v.zone, &mut ctx);
         self.mktime_hint = ctx.mktime_hint;
         r
     }

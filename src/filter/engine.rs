@@ -37,6 +37,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use super::FilterError;
+use super::composed::ComposedGate;
 use super::ip::{FailId, IdKind, text_to_ip};
 use super::pyre;
 use super::tags;
@@ -108,11 +109,14 @@ impl TupleLine {
 /// A buffered line, shared between the buffer and failures.
 pub type Line = Arc<TupleLine>;
 
+/// A group name, shared between the compiled regex and every failure it finds.
+pub type GroupName = Arc<str>;
+
 /// The failure dict of fail2ban: named groups plus the bookkeeping keys.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FailData {
     /// Named groups in insertion order; `None` = did not participate.
-    pub groups: Vec<(String, Option<String>)>,
+    pub groups: Vec<(GroupName, Option<String>)>,
     /// `matches`: the lines of this failure.
     pub matches: Option<Vec<Line>>,
     /// `nofail-matches`: lines of nofail matches of the same connection.
@@ -130,12 +134,12 @@ impl FailData {
     pub fn get(&self, k: &str) -> Option<&str> {
         self.groups
             .iter()
-            .find(|(n, _)| n == k)
+            .find(|(n, _)| &**n == k)
             .and_then(|(_, v)| v.as_deref())
     }
     /// Whether the key exists (even with a None value).
     pub fn has(&self, k: &str) -> bool {
-        self.groups.iter().any(|(n, _)| n == k)
+        self.groups.iter().any(|(n, _)| &**n == k)
     }
     /// Python truthiness of a group: present and non-empty.
     pub fn truthy(&self, k: &str) -> bool {
@@ -143,14 +147,21 @@ impl FailData {
     }
     /// `d[k] = v`, keeping the key's position if it exists.
     pub fn set(&mut self, k: &str, v: Option<String>) {
+        match self.groups.iter_mut().find(|(n, _)| &**n == k) {
+            Some(e) => e.1 = v,
+            None => self.groups.push((Arc::from(k), v)),
+        }
+    }
+    /// `d[k] = v` with a shared name (no allocation for the name).
+    pub fn set_name(&mut self, k: &GroupName, v: Option<String>) {
         match self.groups.iter_mut().find(|(n, _)| n == k) {
             Some(e) => e.1 = v,
-            None => self.groups.push((k.to_string(), v)),
+            None => self.groups.push((k.clone(), v)),
         }
     }
     /// `d.pop(k, None)`.
     pub fn pop(&mut self, k: &str) -> Option<String> {
-        let i = self.groups.iter().position(|(n, _)| n == k)?;
+        let i = self.groups.iter().position(|(n, _)| &**n == k)?;
         self.groups.remove(i).1
     }
     /// The lines of `matches`.
@@ -196,7 +207,8 @@ pub struct LineOutcome {
     /// state, which a line that ends before the prefregex search leaves unchanged).
     pub prefregex_matched: bool,
     /// The prefregex groups when it matched (for `fail2zig regex -v`).
-    pub prefregex_groups: Vec<(String, Option<String>)>,
+    /// Filled in check-all mode only (fail2ban-regex's report).
+    pub prefregex_groups: Vec<(GroupName, Option<String>)>,
     /// The line was aborted (unknown time zone abbreviation, fail2ban's KeyError).
     pub aborted: bool,
 }
@@ -209,14 +221,14 @@ pub struct CompiledRegex {
     /// The expanded Python regex text.
     pub expanded: String,
     regex: pyre::Regex,
-    names: Vec<(usize, String)>,
-    alts: Vec<(String, String)>,
+    names: Vec<(usize, GroupName)>,
+    alts: Vec<(GroupName, GroupName)>,
     skiplines: Vec<usize>,
 }
 
 /// What a search found, with the multi-line bookkeeping.
 struct Hit {
-    groups: Vec<(String, Option<String>)>,
+    groups: Vec<(GroupName, Option<String>)>,
     matched: Vec<Line>,
     unmatched: Vec<Line>,
 }
@@ -237,8 +249,12 @@ impl CompiledRegex {
             regex: expanded.clone(),
             source: Box::new(e),
         })?;
-        let names = regex.group_names();
-        let mut alts: Vec<(String, String)> = names
+        let names: Vec<(usize, GroupName)> = regex
+            .group_names()
+            .into_iter()
+            .map(|(i, n)| (i, Arc::from(n)))
+            .collect();
+        let mut alts: Vec<(GroupName, GroupName)> = names
             .iter()
             .filter(|(_, n)| n.len() > 4)
             .filter_map(|(_, n)| {
@@ -252,14 +268,14 @@ impl CompiledRegex {
                     }
                     _ => rest,
                 };
-                Some((n.clone(), tags::map_tag_to_opt(base)))
+                Some((n.clone(), Arc::from(tags::map_tag_to_opt(base))))
             })
             .collect();
         alts.sort();
         let mut skiplines = Vec::new();
         for k in 0.. {
             let want = format!("skiplines{k}");
-            match names.iter().find(|(_, n)| *n == want) {
+            match names.iter().find(|(_, n)| **n == *want) {
                 Some((i, _)) => skiplines.push(*i),
                 None => break,
             }
@@ -274,9 +290,14 @@ impl CompiledRegex {
         })
     }
 
+    /// The pyre translations (for diagnostics).
+    pub fn regex_translation(&self) -> &pyre::Translation {
+        self.regex.translation()
+    }
+
     /// Whether the regex has one of the named groups.
     fn has_group(&self, wanted: &[&str]) -> bool {
-        self.names.iter().any(|(_, n)| wanted.contains(&n.as_str()))
+        self.names.iter().any(|(_, n)| wanted.contains(&&**n))
     }
 
     /// fail2ban's `Regex.search(buf, orgLines)` + `getGroups()`.
@@ -284,7 +305,7 @@ impl CompiledRegex {
         let caps = self.regex.search(buf)?;
         let (start, end) = caps.get(0).unwrap_or((0, 0));
         let text = |i: usize| caps.get(i).map(|(s, e)| buf[s..e].to_string());
-        let mut groups: Vec<(String, Option<String>)> = self
+        let mut groups: Vec<(GroupName, Option<String>)> = self
             .names
             .iter()
             .map(|(i, n)| (n.clone(), text(*i)))
@@ -366,28 +387,9 @@ struct Gates {
     /// Over the failregexes as compiled, run on the text they see (content or buffer). Sound for
     /// every pattern: a failregex it does not report cannot match.
     content: Option<pyre::GateSet>,
-    /// Over the failregexes without their leading `^`, run on the whole line before the prefregex.
-    /// Built only when that is sound: one-line buffers, and a prefregex whose content runs to the
-    /// end of the line (so the content plus `\n` is a suffix of the buffer) or no prefregex.
-    line: Option<LineGate>,
-}
-
-struct LineGate {
-    ascii: regex_automata::meta::Regex,
-    unicode: regex_automata::meta::Regex,
-    /// Failregexes the line gate cannot judge (a `^` elsewhere, a word boundary at the start).
-    always: Vec<usize>,
-}
-
-impl LineGate {
-    fn may_match(&self, hay: &str) -> bool {
-        let re = if hay.is_ascii() {
-            &self.ascii
-        } else {
-            &self.unicode
-        };
-        re.is_match(regex_automata::Input::new(hay))
-    }
+    /// The prefregex composed with each failregex, run anchored on the line before the
+    /// prefregex (first-match mode with one-line buffers only; see `super::composed`).
+    line: Option<ComposedGate>,
 }
 
 impl Gates {
@@ -404,85 +406,14 @@ impl Gates {
         }
         let all: Vec<&pyre::Regex> = failregex.iter().map(|r| &r.regex).collect();
         let content = pyre::GateSet::new(&all).ok();
-        let content_to_end = match prefregex {
-            None => true,
-            Some(p) => p.expanded.ends_with("(?P<content>.+)$"),
-        };
-        let line = if maxlines == 1 && content_to_end {
-            let (mut ascii, mut unicode, mut always) = (Vec::new(), Vec::new(), Vec::new());
-            for (i, r) in failregex.iter().enumerate() {
-                let t = r.regex.translation();
-                match (
-                    strip_caret(&r.expanded),
-                    t.ascii_gate.strip_prefix("\\A"),
-                    t.gate.strip_prefix("\\A"),
-                ) {
-                    (Some(_), Some(a), Some(u)) => {
-                        ascii.push(a);
-                        unicode.push(u);
-                    }
-                    _ => always.push(i),
-                }
-            }
-            let build = |pats: &[&str]| {
-                regex_automata::meta::Regex::builder()
-                    .configure(
-                        regex_automata::meta::Config::new()
-                            .match_kind(regex_automata::MatchKind::All),
-                    )
-                    .build_many(pats)
-                    .ok()
-            };
-            match (build(&ascii), build(&unicode)) {
-                (Some(ascii), Some(unicode)) => Some(LineGate {
-                    ascii,
-                    unicode,
-                    always,
-                }),
-                _ => None,
-            }
+        let line = if maxlines == 1 {
+            let fails: Vec<&str> = failregex.iter().map(|r| r.expanded.as_str()).collect();
+            ComposedGate::new(prefregex.map(|p| p.expanded.as_str()), &fails)
         } else {
             None
         };
         Ok(Gates { content, line })
     }
-}
-
-/// A failregex without its leading `^`, when the result matches (as a search) wherever the
-/// original matches at the start of a suffix of the text: no other `^` or `\A` outside classes
-/// and no word boundary or lookbehind right after the `^`.
-fn strip_caret(re: &str) -> Option<String> {
-    let rest = re.strip_prefix('^')?;
-    if rest.starts_with("\\b") || rest.starts_with("\\B") || rest.starts_with("(?<") {
-        return None;
-    }
-    let b = rest.as_bytes();
-    let (mut i, mut in_class) = (0, false);
-    while i < b.len() {
-        match b[i] {
-            b'\\' => {
-                if !in_class && b.get(i + 1) == Some(&b'A') {
-                    return None;
-                }
-                i += 2;
-                continue;
-            }
-            b'[' if !in_class => {
-                in_class = true;
-                if b.get(i + 1) == Some(&b'^') {
-                    i += 1;
-                }
-                if b.get(i + 1) == Some(&b']') {
-                    i += 1;
-                }
-            }
-            b']' if in_class => in_class = false,
-            b'^' if !in_class => return None,
-            _ => {}
-        }
-        i += 1;
-    }
-    Some(rest.to_string())
 }
 
 /// Python's `str.splitlines()` (without keepends).
@@ -525,41 +456,59 @@ fn python_splitlines(s: &str) -> Vec<&str> {
 /// failure that came from the cache are visible in the cache.
 type Shared = Arc<Mutex<FailData>>;
 
-/// fail2ban's `Utils.Cache(maxCount=100, maxTime=300)` for mlfid entries.
+/// fail2ban's `Utils.Cache(maxCount=100, maxTime=300)` for mlfid entries: a dict in insertion
+/// order (a key set again keeps its place). Each key is kept with its hash, so a lookup compares
+/// 100 integers rather than 100 strings.
 #[derive(Debug, Default)]
 struct MlfidCache {
-    entries: VecDeque<(String, Shared, f64)>,
+    entries: VecDeque<(u64, String, Shared, f64)>,
 }
 
 const MLFID_MAX_COUNT: usize = 100;
 const MLFID_MAX_TIME: f64 = 300.0;
 
+fn key_hash(k: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    k.hash(&mut h);
+    h.finish()
+}
+
 impl MlfidCache {
+    fn position(&self, k: &str) -> Option<usize> {
+        let h = key_hash(k);
+        self.entries
+            .iter()
+            .position(|(eh, n, _, _)| *eh == h && n == k)
+    }
     fn get(&mut self, k: &str, now: f64) -> Option<Shared> {
-        let i = self.entries.iter().position(|(n, _, _)| n == k)?;
-        if self.entries[i].2 > now {
-            return Some(self.entries[i].1.clone());
+        let i = self.position(k)?;
+        if self.entries[i].3 > now {
+            return Some(self.entries[i].2.clone());
         }
         self.entries.remove(i);
         None
     }
     fn set(&mut self, k: &str, v: Shared, now: f64) {
-        if let Some(i) = self.entries.iter().position(|(n, _, _)| n == k) {
-            self.entries[i] = (k.to_string(), v, now + MLFID_MAX_TIME);
+        if let Some(i) = self.position(k) {
+            let e = &mut self.entries[i];
+            (e.2, e.3) = (v, now + MLFID_MAX_TIME);
             return;
         }
         if self.entries.len() >= MLFID_MAX_COUNT {
-            while let Some((_, _, exp)) = self.entries.pop_front() {
+            while let Some((_, _, _, exp)) = self.entries.pop_front() {
                 if exp > now && self.entries.len() < MLFID_MAX_COUNT {
                     break;
                 }
             }
         }
         self.entries
-            .push_back((k.to_string(), v, now + MLFID_MAX_TIME));
+            .push_back((key_hash(k), k.to_string(), v, now + MLFID_MAX_TIME));
     }
     fn unset(&mut self, k: &str) {
-        self.entries.retain(|(n, _, _)| n != k);
+        if let Some(i) = self.position(k) {
+            self.entries.remove(i);
+        }
     }
 }
 
@@ -580,7 +529,11 @@ pub struct Filter {
     last_integral: bool,
     date_integral: bool,
     pref_matched: bool,
-    scratch: String,
+    /// The line gate's candidates for the current line (valid when `line_cands_valid`).
+    line_cands: Vec<usize>,
+    line_cands_valid: bool,
+    /// Reused per line: which failregexes are candidates.
+    cand_flags: Vec<bool>,
     mlfid: MlfidCache,
 }
 
@@ -712,9 +665,17 @@ impl Filter {
             last_integral: false,
             date_integral: false,
             pref_matched: false,
-            scratch: String::new(),
+            line_cands: Vec::new(),
+            line_cands_valid: false,
+            cand_flags: Vec::new(),
             mlfid: MlfidCache::default(),
         })
+    }
+
+    /// Drops the line gate: every line takes the exact path. The result is the same, only
+    /// slower; the differential test of the gate (tests/filter_gate.rs) compares both.
+    pub fn disable_line_gate(&mut self) {
+        self.gates.line = None;
     }
 
     /// The compiled failregexes.
@@ -840,21 +801,18 @@ impl Filter {
     /// report needs the prefregex and ignoreregex statistics of every line: checkAll mode runs
     /// everything.)
     fn rejected_early(&mut self, prefix: &str, suffix: &str) -> bool {
+        self.line_cands_valid = false;
         if self.settings.check_all || self.maxlines != 1 {
             return false;
         }
-        let Some(g) = &self.gates.line else {
+        let Some(g) = &mut self.gates.line else {
             return false;
         };
-        if !g.always.is_empty() {
+        if !g.candidates(&[prefix, suffix, "\n"], &mut self.line_cands) {
             return false;
         }
-        let text = &mut self.scratch;
-        text.clear();
-        text.push_str(prefix);
-        text.push_str(suffix);
-        text.push('\n');
-        !g.may_match(text)
+        self.line_cands_valid = true;
+        self.line_cands.is_empty()
     }
 
     /// fail2ban's `processLine((prefix, datetext, suffix), date)`: a line whose date is known
@@ -947,7 +905,8 @@ impl Filter {
                 self.line_buffer.drain(..n - self.maxlines);
             }
         } else {
-            self.line_buffer = vec![line];
+            self.line_buffer.clear();
+            self.line_buffer.push(line);
         }
         let org = self.line_buffer.clone();
         let mut buf: Option<String> = Some(Filter::buffer_text(&org));
@@ -958,7 +917,7 @@ impl Filter {
             return out;
         }
 
-        let mut pre_groups: Vec<(String, Option<String>)> = Vec::new();
+        let mut pre_groups: Vec<(GroupName, Option<String>)> = Vec::new();
         if let Some(p) = &self.prefregex {
             let hit = p.search(buf.as_deref().unwrap_or(""), &org);
             self.pref_matched = hit.is_some();
@@ -967,32 +926,48 @@ impl Filter {
                 return out;
             };
             pre_groups = hit.groups;
-            out.prefregex_groups = pre_groups.clone();
+            if check_all {
+                out.prefregex_groups = pre_groups.clone();
+            }
             let content = pre_groups
                 .iter()
-                .position(|(n, _)| n == "content")
+                .position(|(n, _)| &**n == "content")
                 .and_then(|i| pre_groups.remove(i).1);
             if let Some(c) = content.filter(|c| !c.is_empty()) {
-                self.line_buffer = vec![Arc::new(TupleLine {
+                self.line_buffer.clear();
+                self.line_buffer.push(Arc::new(TupleLine {
                     prefix: String::new(),
                     date: String::new(),
                     suffix: c,
-                })];
+                }));
                 buf = None;
             }
         }
 
-        // Which failregexes may match the text they see (None = not known: try all).
+        // Which failregexes may match the text they see (None = not known: try all); the line
+        // gate has already answered for this line in first-match mode.
         let mut cands: Option<Vec<bool>> = None;
+        let line_cands = std::mem::take(&mut self.line_cands_valid);
+        if line_cands {
+            let mut v = std::mem::take(&mut self.cand_flags);
+            v.clear();
+            v.resize(self.failregex.len(), false);
+            for &i in &self.line_cands {
+                v[i] = true;
+            }
+            cands = Some(v);
+        }
         for idx in 0..self.failregex.len() {
             let cur = match buf.take() {
                 Some(b) => b,
                 None => {
-                    cands = None;
+                    if idx > 0 {
+                        cands = None;
+                    }
                     Filter::buffer_text(&self.line_buffer)
                 }
             };
-            if idx == 0 {
+            if idx == 0 && !line_cands {
                 if let Some(g) = &self.gates.content {
                     let mut v = vec![false; self.failregex.len()];
                     for i in g.candidates(&cur) {
@@ -1005,7 +980,7 @@ impl Filter {
                 buf = Some(cur);
                 continue;
             }
-            let Some(hit) = self.failregex[idx].search(&cur, &org) else {
+            let Some(mut hit) = self.failregex[idx].search(&cur, &org) else {
                 buf = Some(cur);
                 continue;
             };
@@ -1020,24 +995,28 @@ impl Filter {
                 continue;
             }
             if !check_all || self.maxlines > 1 {
-                self.line_buffer = hit.unmatched.clone();
+                self.line_buffer.clear();
+                self.line_buffer.append(&mut hit.unmatched);
             } else {
                 buf = Some(cur.clone());
             }
-            let mut fail = FailData {
-                groups: hit.groups.clone(),
-                ..FailData::default()
-            };
-            if !pre_groups.is_empty() {
+            let hit_groups = std::mem::take(&mut hit.groups);
+            let fail = if pre_groups.is_empty() {
+                FailData {
+                    groups: hit_groups,
+                    ..FailData::default()
+                }
+            } else {
                 let mut merged = FailData {
                     groups: pre_groups.clone(),
                     ..FailData::default()
                 };
-                for (k, v) in hit.groups.iter() {
-                    merged.set(k, v.clone());
+                for (k, v) in hit_groups {
+                    merged.set_name(&k, v);
                 }
-                fail = merged;
-            }
+                merged
+            };
+            let mut fail = fail;
             let mlfid = fail.get("mlfid").map(str::to_string);
             let shared: Option<Shared> = match &mlfid {
                 Some(m) => {
@@ -1088,13 +1067,20 @@ impl Filter {
                     });
                 }
                 Some(ids) => {
-                    for id in ids {
+                    let last = ids.len().saturating_sub(1);
+                    let mut data = Some(data);
+                    for (k, id) in ids.into_iter().enumerate() {
+                        let data = if k == last {
+                            data.take().unwrap_or_default()
+                        } else {
+                            data.clone().unwrap_or_default()
+                        };
                         out.findings.push(Finding {
                             regex: idx,
                             id: Some(id),
                             time: date,
                             time_integral: self.date_integral,
-                            data: data.clone(),
+                            data,
                         });
                     }
                 }
@@ -1102,6 +1088,9 @@ impl Filter {
             if !check_all {
                 break;
             }
+        }
+        if let Some(v) = cands {
+            self.cand_flags = v;
         }
         out
     }
@@ -1212,7 +1201,7 @@ impl Filter {
                     }
                     for (k, v) in fail.groups {
                         if v.is_some() {
-                            e.set(&k, v);
+                            e.set_name(&k, v);
                         }
                     }
                 }
@@ -1265,7 +1254,7 @@ impl Finding {
         let mut tags = BTreeMap::new();
         for (k, v) in &self.data.groups {
             if let Some(v) = v {
-                tags.insert(k.clone(), v.clone());
+                tags.insert(k.to_string(), v.clone());
             }
         }
         Some(super::Failure {

@@ -17,6 +17,7 @@ use std::net::IpAddr;
 
 pub mod builtin;
 pub mod compat;
+mod composed;
 pub mod engine;
 pub mod ip;
 pub mod pyre;

@@ -876,7 +876,7 @@ fn py_opt(v: &Option<String>) -> String {
     v.as_deref().map_or("None".to_string(), py_repr)
 }
 
-fn py_groups(g: &[(String, Option<String>)]) -> String {
+fn py_groups(g: &[(super::engine::GroupName, Option<String>)]) -> String {
     let items: Vec<String> = g
         .iter()
         .map(|(k, v)| format!("{}: {}", py_repr(k), py_opt(v)))

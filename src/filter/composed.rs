@@ -1,0 +1,342 @@
+//! composed: the line gate of first-match mode — the prefregex composed with each failregex, all
+//! in one anchored lazy DFA over the line as the regexes see it.
+//!
+//! Owns the rejection test the filter engine runs on every line before any capture work, and the
+//! candidate set it hands to the exact search. For a filter with `prefregex = P(?P<content>.+)$`
+//! and failregexes `^F_i`, pattern i of the DFA is the superset gate of `P(?:F_i)`: a line can only
+//! produce a failure with failregex i if some parse of the prefregex leaves a content at whose
+//! start `F_i` matches, and that is what pattern i accepts. The DFA runs anchored over the line, so
+//! on a line of another program it dies a few bytes after the prefregex's fixed part (instead of
+//! searching every failregex over the whole line); on a candidate line one pass yields every
+//! failregex that may match. It never confirms a match; the engine does that with the exact
+//! regexes. Built and called by `engine` only.
+//!
+//! # Compatibility
+//! Sound, never exact: every pattern is a superset (pyre's gate form: lookarounds dropped,
+//! conditionals as both branches, backreferences as their group), the prefregex's choice of
+//! content is relaxed to any parse, and `$` may also match after the final `\n`. A failregex the
+//! composition cannot express soundly (no leading `^` is fine; another `^`/`\A`, a word boundary
+//! or lookbehind right after the `^`, a numeric group reference) is reported as a candidate on
+//! every line that reaches the engine.
+
+use regex_automata::hybrid::dfa::{Cache, DFA};
+use regex_automata::util::start;
+use regex_automata::{Anchored, MatchKind};
+
+use super::pyre;
+
+/// One compiled form (ASCII classes or Unicode): a lazy DFA (a fully built one for a dozen
+/// composed sshd rules does not fit in 256 MB) with its cache.
+struct Form {
+    dfa: DFA,
+    cache: Cache,
+}
+
+impl Form {
+    fn build(pats: &[String], ascii: bool) -> Option<Form> {
+        let pats: Vec<&str> = pats.iter().map(String::as_str).collect();
+        let dfa = DFA::builder()
+            .configure(DFA::config().match_kind(MatchKind::All))
+            .syntax(
+                regex_automata::util::syntax::Config::new()
+                    .unicode(!ascii)
+                    .utf8(!ascii),
+            )
+            .thompson(regex_automata::nfa::thompson::Config::new().utf8(!ascii))
+            .build_many(&pats)
+            .ok()?;
+        let cache = dfa.create_cache();
+        Some(Form { dfa, cache })
+    }
+
+    /// Runs the DFA anchored over the concatenation of `parts`; sets `hit[i]` for every pattern
+    /// that matches some prefix. `false` when the DFA could not run (treat all as candidates).
+    fn run(&mut self, parts: &[&[u8]], hit: &mut [bool]) -> bool {
+        let (dfa, cache) = (&self.dfa, &mut self.cache);
+        let cfg = start::Config::new().anchored(Anchored::Yes);
+        let Ok(mut sid) = dfa.start_state(cache, &cfg) else {
+            return false;
+        };
+        for part in parts {
+            for &b in *part {
+                // A match state is tagged too: only an untagged state may take the fast step.
+                let fast = if sid.is_tagged() {
+                    sid
+                } else {
+                    dfa.next_state_untagged(cache, sid, b)
+                };
+                sid = if !fast.is_tagged() {
+                    fast
+                } else {
+                    // A state not built yet, or a special one.
+                    let Ok(next) = dfa.next_state(cache, sid, b) else {
+                        return false;
+                    };
+                    if next.is_match() {
+                        for k in 0..dfa.match_len(cache, next) {
+                            hit[dfa.match_pattern(cache, next, k).as_usize()] = true;
+                        }
+                    }
+                    if next.is_dead() {
+                        return true;
+                    }
+                    if next.is_quit() || next.is_unknown() {
+                        return false;
+                    }
+                    next
+                };
+            }
+        }
+        match dfa.next_eoi_state(cache, sid) {
+            Ok(s) if s.is_match() => {
+                for k in 0..dfa.match_len(cache, s) {
+                    hit[dfa.match_pattern(cache, s, k).as_usize()] = true;
+                }
+                true
+            }
+            Ok(_) => true,
+            Err(_) => false,
+        }
+    }
+}
+
+/// The composed gate of one filter.
+pub(crate) struct ComposedGate {
+    /// Failregex index of each DFA pattern.
+    index: Vec<usize>,
+    ascii: Form,
+    unicode_syntax: Vec<String>,
+    /// `None` = not built yet; `Some(None)` = cannot be built (all candidates on non-ASCII).
+    unicode: Option<Option<Form>>,
+    /// Failregexes the composition cannot judge: always candidates.
+    always: Vec<usize>,
+    hit: Vec<bool>,
+}
+
+impl std::fmt::Debug for ComposedGate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ComposedGate")
+            .field("patterns", &self.index.len())
+            .field("always", &self.always)
+            .finish()
+    }
+}
+
+/// The tail every composable prefregex ends with.
+const CONTENT_TAIL: &str = "(?P<content>.+)$";
+
+impl ComposedGate {
+    /// Composes `prefregex` (expanded Python text; `None` = no prefregex) with the expanded
+    /// failregexes. `None` when the composition does not apply (a prefregex whose content is not
+    /// the rest of the line, or nothing composable).
+    pub(crate) fn new(prefregex: Option<&str>, failregex: &[&str]) -> Option<ComposedGate> {
+        let prefix = match prefregex {
+            Some(p) => Some(rename_groups(p.strip_suffix(CONTENT_TAIL)?)),
+            None => None,
+        };
+        let opts = pyre::Options::default();
+        let (mut index, mut ascii, mut unicode, mut always) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (i, f) in failregex.iter().enumerate() {
+            let Some(body) = composable_body(f) else {
+                always.push(i);
+                continue;
+            };
+            let text = match &prefix {
+                Some(p) => format!("{p}(?:{body})"),
+                None => format!("^(?:{body})"),
+            };
+            match pyre::Regex::new(&text, &opts) {
+                Ok(r) => {
+                    let t = r.translation();
+                    index.push(i);
+                    ascii.push(t.ascii_gate.clone());
+                    unicode.push(t.gate.clone());
+                }
+                Err(_) => always.push(i),
+            }
+        }
+        if index.is_empty() {
+            return None;
+        }
+        let ascii = Form::build(&ascii, true)?;
+        Some(ComposedGate {
+            index,
+            ascii,
+            unicode_syntax: unicode,
+            unicode: None,
+            always,
+            hit: Vec::new(),
+        })
+    }
+
+    /// Failregexes that may match the line made of `parts` (the line without its date, plus the
+    /// final `\n`), in ascending order, into `out`. Returns false when the gate could not judge
+    /// (every failregex is then a candidate).
+    pub(crate) fn candidates(&mut self, parts: &[&str], out: &mut Vec<usize>) -> bool {
+        out.clear();
+        let ascii = parts.iter().all(|p| p.is_ascii());
+        let form = if ascii {
+            &mut self.ascii
+        } else {
+            let syntax = &self.unicode_syntax;
+            match self
+                .unicode
+                .get_or_insert_with(|| Form::build(syntax, false))
+            {
+                Some(f) => f,
+                None => return false,
+            }
+        };
+        self.hit.clear();
+        self.hit.resize(self.index.len(), false);
+        let bytes: [&[u8]; 4] = [
+            parts.first().map_or(&[][..], |p| p.as_bytes()),
+            parts.get(1).map_or(&[][..], |p| p.as_bytes()),
+            parts.get(2).map_or(&[][..], |p| p.as_bytes()),
+            parts.get(3).map_or(&[][..], |p| p.as_bytes()),
+        ];
+        if parts.len() > bytes.len() || !form.run(&bytes, &mut self.hit) {
+            return false;
+        }
+        for (k, &h) in self.hit.iter().enumerate() {
+            if h {
+                out.push(self.index[k]);
+            }
+        }
+        if !self.always.is_empty() {
+            out.extend_from_slice(&self.always);
+            out.sort_unstable();
+        }
+        true
+    }
+}
+
+/// The prefregex part with its named groups renamed, so that they cannot clash with the
+/// failregex's (the composition is only a gate; names do not matter). Groups referred to by
+/// number keep their numbers: the prefix's groups come first.
+fn rename_groups(p: &str) -> String {
+    let s = p.replace("(?P<", "(?P<pre__").replace("(?P=", "(?P=pre__");
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s.as_str();
+    while let Some(i) = rest.find("(?(") {
+        out.push_str(&rest[..i + 3]);
+        rest = &rest[i + 3..];
+        if !rest.starts_with(|c: char| c.is_ascii_digit()) {
+            out.push_str("pre__");
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A failregex as it can follow the prefregex part: without its leading `^` (it matches at the
+/// start of the content), or preceded by a lazy any-run when it has none (it is searched in the
+/// content). `None` when that is not sound: another `^` or `\A` outside classes, a word boundary
+/// or lookbehind right after the `^` (they would look at the prefregex's last character), or a
+/// numeric group reference (group numbers shift behind the prefregex's groups).
+fn composable_body(f: &str) -> Option<String> {
+    let (rest, anchored) = match f.strip_prefix('^') {
+        Some(r) => (r, true),
+        None => (f, false),
+    };
+    if anchored && (rest.starts_with("\\b") || rest.starts_with("\\B") || rest.starts_with("(?<")) {
+        return None;
+    }
+    let b = rest.as_bytes();
+    let (mut i, mut in_class) = (0, false);
+    while i < b.len() {
+        match b[i] {
+            b'\\' => {
+                let next = b.get(i + 1).copied();
+                if !in_class && (next == Some(b'A') || next.is_some_and(|c| c.is_ascii_digit())) {
+                    return None;
+                }
+                i += 2;
+                continue;
+            }
+            b'[' if !in_class => {
+                in_class = true;
+                if b.get(i + 1) == Some(&b'^') {
+                    i += 1;
+                }
+                if b.get(i + 1) == Some(&b']') {
+                    i += 1;
+                }
+            }
+            b']' if in_class => in_class = false,
+            b'^' if !in_class => return None,
+            b'(' if !in_class
+                && rest[i..].starts_with("(?(")
+                && b.get(i + 3).is_some_and(|c| c.is_ascii_digit()) =>
+            {
+                return None;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    Some(if anchored {
+        rest.to_string()
+    } else {
+        format!("(?s:.)*?(?:{rest})")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cands(g: &mut ComposedGate, line: &str) -> Vec<usize> {
+        let mut out = Vec::new();
+        assert!(g.candidates(&[line, "\n"], &mut out));
+        out
+    }
+
+    #[test]
+    fn composes_prefregex_and_failregexes() {
+        let pre = r"^(?P<mlfid>\S+ (?:sshd\[\d+\]: )?)(?P<content>.+)$";
+        let fails = [
+            r"^Failed \S+ for (?P<user>\S+) from (?P<ip4>[\d.]+)",
+            r"^Invalid user (?P<user>\S*) from (?P<ip4>[\d.]+)",
+            r"from (?P<ip4>[\d.]+) refused",
+        ];
+        let mut g = ComposedGate::new(Some(pre), &fails).expect("composable");
+        assert_eq!(
+            cands(
+                &mut g,
+                "host sshd[1]: Failed password for root from 1.2.3.4 port 2"
+            ),
+            vec![0]
+        );
+        assert_eq!(cands(&mut g, "host Invalid user x from 1.2.3.4"), vec![1]);
+        assert_eq!(
+            cands(&mut g, "host cron[1]: session opened"),
+            Vec::<usize>::new()
+        );
+        assert_eq!(cands(&mut g, "h x from 1.2.3.4 refused"), vec![2]);
+        assert_eq!(
+            cands(&mut g, "h Invalid user é from 1.2.3.4"),
+            vec![1],
+            "non-ASCII text uses the Unicode form"
+        );
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_judge() {
+        let pre = r"^(?P<p>\S+ )(?P<content>.+)$";
+        let fails = [
+            r"^\bword (?P<ip4>\d+)",
+            r"^a (?P<ip4>\d+)$|^b",
+            r"^x(?P<ip4>\d)\1",
+        ];
+        let g = ComposedGate::new(Some(pre), &fails);
+        assert!(g.is_none(), "nothing composable: {g:?}");
+        let fails = [r"^a (?P<ip4>\d+)", r"^b(?P<ip4>\d)\1"];
+        let g = ComposedGate::new(Some(pre), &fails).expect("one composable");
+        assert_eq!(g.always, vec![1]);
+        let mut g = g;
+        assert_eq!(cands(&mut g, "h zzz"), vec![1]);
+        assert!(ComposedGate::new(Some(r"^(?P<content>.+) x$"), &fails[..1]).is_none());
+    }
+}
