@@ -5,10 +5,13 @@
 //! cost tens of nanoseconds per byte, and fail2ban patterns spend most of a line inside
 //! capture-free pieces (`.+`, `\S+`, literal text). The pattern's top-level sequence is cut
 //! into pieces: runs without capture groups, capture groups without nested groups (both
-//! resolved by an anchored lazy-DFA search), and the remaining elements with nested groups
-//! (resolved by the exact capture engine over that element only). It never decides a result on
-//! its own: when a piece fails, it answers `None` and the caller runs the full exact engine.
-//! Called by `pyre::Regex`.
+//! resolved by an anchored lazy-DFA search), a final alternation (each branch cut into its own
+//! chain), and the remaining elements with nested groups (resolved by the exact capture engine
+//! over that element only). A piece that is a repetition of one atom (`.*?`, `[^:]+`, ...)
+//! followed by pieces that start with a literal is split with DFAs: its candidate ends are
+//! the occurrences of that literal within its reach, tried in its priority order against one
+//! DFA for all the pieces after it. It never decides a result on its own: when a piece fails,
+//! it answers `None` and the caller runs the full exact engine. Called by `pyre::Regex`.
 //!
 //! # Compatibility
 //! Exact. Python's backtracking takes the first (priority-order) path of each element of a
@@ -16,10 +19,14 @@
 //! piece, the anchored leftmost-first match of each piece alone (its first path) exists, the
 //! chain of those first paths is the match Python returns, with the same group spans. When a
 //! piece has no match, Python would backtrack into an earlier one: the caller falls back.
+//! A repetition of one atom can end at every position of its reach, longest first (greedy)
+//! or shortest first (lazy); Python keeps the first end after which the rest of the sequence
+//! matches, which is what the split finds. A final alternation takes its first branch that
+//! matches (nothing follows it), which the branch DFAs find.
 
 use regex_automata::{Anchored, Input, MatchKind, meta};
 
-use super::ast::{Assertion, Ast, GroupKind, Node};
+use super::ast::{Assertion, Ast, GroupKind, Node, Repeat};
 use super::emit::{Emitter, Target, suffix};
 
 /// How a piece reports its groups.
@@ -27,17 +34,36 @@ use super::emit::{Emitter, Target, suffix};
 enum Kind {
     /// No groups.
     Plain,
-    /// The piece is capture group `index` with no nested groups.
-    Group(usize),
+    /// The piece is a capture group (possibly directly wrapped in more capture groups, all
+    /// with the same span: the Python indices) with no other nested groups.
+    Group(Vec<usize>),
     /// The piece holds groups: its own group k+1 is Python's group `map[k]` (a rewritten
     /// pattern can hold several copies of one group; at most one takes part in a match).
     Nested { map: Vec<usize> },
+    /// The last piece, an alternation: the first branch whose DFA matches here wins, and
+    /// its own chain gives the spans.
+    Branch(Vec<(meta::Regex, Chain)>),
+}
+
+/// How to split a one-atom repetition piece with DFAs.
+#[derive(Debug, Clone)]
+struct Split {
+    greedy: bool,
+    /// At least one atom.
+    min1: bool,
+    /// The repetition made greedy: its anchored match ends at the reach.
+    reach: meta::Regex,
+    /// Every piece after this one, as one regex without groups.
+    rest: meta::Regex,
+    /// The ASCII literal `rest` starts with (not empty).
+    lit: Vec<u8>,
 }
 
 #[derive(Debug, Clone)]
 struct Piece {
     re: meta::Regex,
     kind: Kind,
+    split: Option<Split>,
 }
 
 /// A pattern cut into pieces (ASCII forms).
@@ -80,6 +106,232 @@ pub(crate) fn capture_order(n: &Node) -> Vec<usize> {
     found
 }
 
+/// The capture groups directly wrapping each other at the top of `n` (outermost first) and
+/// the node inside them, when that node has no group.
+fn plain_group(n: &Node) -> Option<(Vec<usize>, &Node)> {
+    let mut indices = vec![];
+    let mut cur = n;
+    while let Node::Group(g) = cur {
+        match g.kind {
+            GroupKind::Capture { index, .. } => indices.push(index),
+            GroupKind::NonCapture => {}
+            GroupKind::Atomic => return None,
+        }
+        cur = &g.node;
+    }
+    (!indices.is_empty() && !cur.any(&is_capture)).then_some((indices, cur))
+}
+
+/// The repetition `n` is, if its body is one atom (through groups without captures).
+fn atom_repeat(n: &Node) -> Option<&Repeat> {
+    let mut cur = n;
+    loop {
+        match cur {
+            Node::Group(g) if g.kind != GroupKind::Atomic => cur = &g.node,
+            Node::Concat(v) if v.len() == 1 => cur = &v[0],
+            Node::Repeat(_) => break,
+            _ => return None,
+        }
+    }
+    let Node::Repeat(r) = cur else { return None };
+    let mut body = &r.node;
+    loop {
+        match body {
+            Node::Group(g) if g.kind == GroupKind::NonCapture => body = &g.node,
+            Node::Concat(v) if v.len() == 1 => body = &v[0],
+            Node::Literal { .. } | Node::Dot { .. } | Node::Class(_) | Node::Marked { .. } => break,
+            _ => return None,
+        }
+    }
+    (r.min <= 1 && r.max.is_none() && !r.possessive).then_some(r)
+}
+
+/// The ASCII literal every match of `nodes` starts with (through groups).
+fn leading_literal(nodes: &[Node]) -> Vec<u8> {
+    fn walk(n: &Node, out: &mut Vec<u8>) -> bool {
+        match n {
+            Node::Literal { c, icase } if c.is_ascii() && !(*icase && c.is_ascii_alphabetic()) => {
+                out.push(*c as u8);
+                true
+            }
+            Node::Marked { atom, .. } => walk(atom, out),
+            Node::Empty => true,
+            Node::Group(g) if g.kind != GroupKind::Atomic => walk(&g.node, out),
+            Node::Concat(v) => v.iter().all(|m| walk(m, out)),
+            _ => false,
+        }
+    }
+    let mut out = vec![];
+    for n in nodes {
+        if !walk(n, &mut out) {
+            break;
+        }
+    }
+    out
+}
+
+/// Marker bytes (see `mark.rs`) are the bytes that never occur in UTF-8.
+fn is_marker(b: u8) -> bool {
+    b >= 0xF8
+}
+
+struct Builder<'a, 'm> {
+    ast: &'a Ast,
+    em: Emitter<'m>,
+}
+
+impl Builder<'_, '_> {
+    fn emit(&self, n: &Node, before: &str, copy: bool) -> Option<String> {
+        self.em.emit_node(self.ast, n, before, copy).ok()
+    }
+
+    fn build(syntax: &str) -> Result<meta::Regex, String> {
+        super::build_meta(&[syntax], true, false, MatchKind::LeftmostFirst)
+    }
+
+    /// The chain of the sequence `v` after text ending with `before`; `None` when a piece
+    /// has no exact ASCII form.
+    fn chain(&self, v: &[Node], before: &str) -> Result<Option<Vec<Piece>>, String> {
+        // Cut into (nodes, kind) first.
+        let mut cuts: Vec<(Vec<Node>, Option<Kind>)> = vec![];
+        for (i, e) in v.iter().enumerate() {
+            if !e.any(&is_capture) {
+                match cuts.last_mut() {
+                    Some((run, None)) => run.push(e.clone()),
+                    _ => cuts.push((vec![e.clone()], None)),
+                }
+                continue;
+            }
+            let last = i + 1 == v.len();
+            let kind = if let Some((indices, _)) = plain_group(e) {
+                Kind::Group(indices)
+            } else if let (true, Some(branches)) = (last, alternatives(e)) {
+                let mut out = vec![];
+                for b in branches {
+                    let nodes = match b {
+                        Node::Concat(bv) => bv.clone(),
+                        other => vec![other.clone()],
+                    };
+                    let syntax = match self.emit(
+                        &Node::Concat(nodes.clone()),
+                        before_of(v, i, before).as_str(),
+                        true,
+                    ) {
+                        Some(s) => s,
+                        None => return Ok(None),
+                    };
+                    let Some(sub) = self.chain(&nodes, &before_of(v, i, before))? else {
+                        return Ok(None);
+                    };
+                    out.push((
+                        Self::build(&syntax)?,
+                        Chain {
+                            pieces: sub,
+                            groups: self.ast.groups,
+                            anchored: false,
+                        },
+                    ));
+                }
+                Kind::Branch(out)
+            } else {
+                Kind::Nested {
+                    map: capture_order(e),
+                }
+            };
+            cuts.push((vec![e.clone()], Some(kind)));
+        }
+        let mut pieces = vec![];
+        let mut ctx = before.to_string();
+        for (k, (nodes, kind)) in cuts.iter().enumerate() {
+            let node = match nodes.as_slice() {
+                [one] => one.clone(),
+                many => Node::Concat(many.to_vec()),
+            };
+            let kind = kind.clone().unwrap_or(Kind::Plain);
+            let copy = matches!(kind, Kind::Plain | Kind::Group(_) | Kind::Branch(_));
+            let Some(syntax) = self.emit(&node, &ctx, copy) else {
+                return Ok(None);
+            };
+            let after = suffix(&node, &ctx);
+            let split = if matches!(kind, Kind::Plain | Kind::Group(_)) {
+                let rest: Vec<Node> = cuts[k + 1..].iter().flat_map(|(n, _)| n.clone()).collect();
+                self.split(&node, &rest, &ctx, &after)?
+            } else {
+                None
+            };
+            pieces.push(Piece {
+                re: Self::build(&syntax)?,
+                kind,
+                split,
+            });
+            ctx = after;
+        }
+        Ok(Some(pieces))
+    }
+
+    /// The split of a one-atom repetition `node` followed by `rest`, when `rest` starts with
+    /// a literal.
+    fn split(
+        &self,
+        node: &Node,
+        rest: &[Node],
+        before: &str,
+        after: &str,
+    ) -> Result<Option<Split>, String> {
+        let Some(r) = atom_repeat(node) else {
+            return Ok(None);
+        };
+        let mut lit = leading_literal(rest);
+        // A marker may sit in front of any character that can follow it: only the literal's
+        // first character may have markers in front (the search backs over those).
+        if let Some(k) = (1..lit.len()).find(|&k| {
+            self.em
+                .marks
+                .iter()
+                .flatten()
+                .any(|&c| c as u32 == u32::from(lit[k]))
+        }) {
+            lit.truncate(k);
+        }
+        if lit.is_empty() {
+            return Ok(None);
+        }
+        let greedy = Node::Repeat(Box::new(Repeat {
+            greedy: true,
+            ..r.clone()
+        }));
+        let (Some(reach), Some(rest_syntax)) = (
+            self.emit(&greedy, before, true),
+            self.emit(&Node::Concat(rest.to_vec()), after, true),
+        ) else {
+            return Ok(None);
+        };
+        Ok(Some(Split {
+            greedy: r.greedy,
+            min1: r.min == 1,
+            reach: Self::build(&reach)?,
+            rest: Self::build(&rest_syntax)?,
+            lit,
+        }))
+    }
+}
+
+/// The context (`suffix`) in front of element `i` of `v`, after text ending with `before`.
+fn before_of(v: &[Node], i: usize, before: &str) -> String {
+    v[..i]
+        .iter()
+        .fold(before.to_string(), |ctx, e| suffix(e, &ctx))
+}
+
+/// The branches of an alternation (through groups without captures).
+fn alternatives(n: &Node) -> Option<&[Node]> {
+    match n {
+        Node::Alt(v) => Some(v),
+        Node::Group(g) if g.kind == GroupKind::NonCapture => alternatives(&g.node),
+        _ => None,
+    }
+}
+
 impl Chain {
     /// Cut `ast` into pieces; `None` when it has no useful cut or a piece has no exact ASCII
     /// form. `marks`: the lookahead markers of a rewritten tree (see `Emitter::marks`).
@@ -87,55 +339,19 @@ impl Chain {
         let Node::Concat(v) = &ast.root else {
             return Ok(None);
         };
-        let em = Emitter {
-            target: Target::Exact,
-            ascii: true,
-            marks,
+        let b = Builder {
+            ast,
+            em: Emitter {
+                target: Target::Exact,
+                ascii: true,
+                marks,
+            },
         };
-        let mut pieces = vec![];
-        let mut run: Vec<Node> = vec![];
-        let mut before = String::new();
-        let flush = |run: &mut Vec<Node>, before: &mut String, pieces: &mut Vec<(String, Kind)>| {
-            if run.is_empty() {
-                return Some(());
-            }
-            let node = Node::Concat(std::mem::take(run));
-            let syntax = em.emit_node(ast, &node, before, false).ok()?;
-            *before = suffix(&node, before);
-            pieces.push((syntax, Kind::Plain));
-            Some(())
-        };
-        let mut syntaxes: Vec<(String, Kind)> = vec![];
-        for e in v {
-            if !e.any(&is_capture) {
-                run.push(e.clone());
-                continue;
-            }
-            if flush(&mut run, &mut before, &mut syntaxes).is_none() {
-                return Ok(None);
-            }
-            let kind = match e {
-                Node::Group(g) if !g.node.any(&is_capture) => match g.kind {
-                    GroupKind::Capture { index, .. } => Kind::Group(index),
-                    _ => return Ok(None),
-                },
-                _ => Kind::Nested {
-                    map: capture_order(e),
-                },
-            };
-            let copy = matches!(kind, Kind::Group(_));
-            let Ok(syntax) = em.emit_node(ast, e, &before, copy) else {
-                return Ok(None);
-            };
-            before = suffix(e, &before);
-            syntaxes.push((syntax, kind));
-        }
-        if flush(&mut run, &mut before, &mut syntaxes).is_none() || syntaxes.len() < 2 {
+        let Some(pieces) = b.chain(v, "")? else {
             return Ok(None);
-        }
-        for (syntax, kind) in syntaxes {
-            let re = super::build_meta(&[&syntax], true, false, MatchKind::LeftmostFirst)?;
-            pieces.push(Piece { re, kind });
+        };
+        if pieces.len() < 2 {
+            return Ok(None);
         }
         let anchored = matches!(v.first(), Some(Node::Assert(Assertion::TextStart)));
         Ok(Some(Chain {
@@ -155,14 +371,32 @@ impl Chain {
         expected_end: Option<usize>,
     ) -> Option<Vec<Option<(usize, usize)>>> {
         let mut spans = vec![None; self.groups + 1];
+        let at = self.run(hay, start, &mut spans)?;
+        if expected_end.is_some_and(|e| e != at) {
+            return None;
+        }
+        spans[0] = Some((start, at));
+        Some(spans)
+    }
+
+    /// Match the pieces from `start`, filling `spans`; the end.
+    fn run(&self, hay: &[u8], start: usize, spans: &mut [Option<(usize, usize)>]) -> Option<usize> {
         let mut at = start;
         for piece in &self.pieces {
             let input = Input::new(hay).range(at..).anchored(Anchored::Yes);
+            let end = match &piece.split {
+                Some(split) => split.end(hay, at)?,
+                None => match &piece.kind {
+                    Kind::Nested { .. } | Kind::Branch(_) => at,
+                    _ => piece.re.find(input.clone())?.end(),
+                },
+            };
             match &piece.kind {
-                Kind::Plain => at = piece.re.find(input)?.end(),
-                Kind::Group(index) => {
-                    let end = piece.re.find(input)?.end();
-                    spans[*index] = Some((at, end));
+                Kind::Plain => at = end,
+                Kind::Group(indices) => {
+                    for &i in indices {
+                        spans[i] = Some((at, end));
+                    }
                     at = end;
                 }
                 Kind::Nested { map } => {
@@ -175,12 +409,65 @@ impl Chain {
                         }
                     }
                 }
+                Kind::Branch(branches) => {
+                    let (_, chain) = branches.iter().find(|(re, _)| re.is_match(input.clone()))?;
+                    at = chain.run(hay, at, spans)?;
+                }
             }
         }
-        if expected_end.is_some_and(|e| e != at) {
-            return None;
-        }
-        spans[0] = Some((start, at));
-        Some(spans)
+        Some(at)
     }
+}
+
+impl Split {
+    /// Where the repetition starting at `at` ends in Python's match, if the rest matches
+    /// after one of its candidate ends.
+    fn end(&self, hay: &[u8], at: usize) -> Option<usize> {
+        let reach = self
+            .reach
+            .find(Input::new(hay).range(at..).anchored(Anchored::Yes))?
+            .end();
+        // Candidate ends: occurrences of the literal (in front of their markers, at most 8)
+        // within the reach, leaving at least one atom when one is required.
+        let window = hay.get(at..(reach + 8 + self.lit.len()).min(hay.len()))?;
+        let mut cands = vec![];
+        let mut from = 0;
+        while let Some(i) = find(window.get(from..)?, &self.lit) {
+            let mut p = at + from + i;
+            while p > at && is_marker(hay[p - 1]) {
+                p -= 1;
+            }
+            from += i + 1;
+            if p > reach {
+                break;
+            }
+            if self.min1 && hay[at..p].iter().all(|&b| is_marker(b)) {
+                continue;
+            }
+            cands.push(p);
+        }
+        let ok = |&p: &usize| {
+            self.rest
+                .is_match(Input::new(hay).range(p..).anchored(Anchored::Yes))
+        };
+        if self.greedy {
+            cands.into_iter().rev().find(ok)
+        } else {
+            cands.into_iter().find(ok)
+        }
+    }
+}
+
+/// First offset of `needle` in `hay`.
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    let first = *needle.first()?;
+    let mut from = 0;
+    while let Some(i) = hay.get(from..)?.iter().position(|&b| b == first) {
+        let p = from + i;
+        if hay.get(p..p + needle.len())? == needle {
+            return Some(p);
+        }
+        from = p + 1;
+    }
+    None
 }
