@@ -365,6 +365,12 @@ impl DateDetector {
         if let Some(hit) = self.detect_repeat(line, now) {
             return Some(hit);
         }
+        self.detect_general(line, now)
+    }
+
+    /// `detect` when the fast lane does not apply (kept out of line: the lane stays small).
+    #[inline(never)]
+    fn detect_general(&mut self, line: &str, now: f64) -> Option<DateHit> {
         let view = LineView::new(line);
         let (i, m) = self.match_time(&view, now)?;
         let t = &self.templates[i];
@@ -491,6 +497,7 @@ impl DateDetector {
     }
 
     /// getTime of the values a fast matcher read.
+    #[inline]
     fn convert_values(
         &mut self,
         v: &fast::Values,
