@@ -2,13 +2,17 @@
 # Filter benchmarks: throughput of `fail2zig regex` against `fail2ban-regex` on a deterministic,
 # generated 1,000,000-line auth.log with the sshd filter, and the hostile-input run (1 MB lines,
 # ReDoS shapes) over every stock filter.
-# usage: tools/bench-filter.sh [LINES] [FAIL2BAN_SLICE]   (defaults 1000000 and 50000)
+# usage: tools/bench-filter.sh [LINES] [FAIL2BAN_SLICE]   (defaults 1000000 and 100000)
+# (fail2ban-regex's start-up, ~0.2 s, is part of its time: a slice of 100000 lines keeps it
+# under 10% of the run; smaller slices flatter the ratio.)
+# BENCH_LINES=FILE also prints the per-line cost of each line of FILE (e.g.
+# testdata/filter/gate-lines.log) with the sshd filter.
 # Builds tools/bench_filter.rs in a scratch cargo project that depends on this crate (release,
 # thin LTO). fail2ban-regex runs on the first FAIL2BAN_SLICE lines and is scaled.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 lines=${1:-1000000}
-slice=${2:-50000}
+slice=${2:-100000}
 work=$(mktemp -d /tmp/fail2zig-bench-filter.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/src"
@@ -39,6 +43,9 @@ end=$(date +%s.%N)
 theirs=$(echo "$slice $start $end" | awk '{printf "%.0f", $1 / ($3 - $2)}')
 echo "fail2ban-regex -o ip (first $slice lines) sshd: $(wc -l < "$work/f2b.out") failures, $theirs lines/s"
 echo "ratio: $(echo "$ours $theirs" | awk '{printf "%.1f", $1 / $2}')x"
+if [ -n "${BENCH_LINES:-}" ]; then
+  "$bin" lines sshd "$BENCH_LINES"
+fi
 if [ "${SKIP_HOSTILE:-0}" != 1 ]; then
   "$bin" hostile
 fi

@@ -327,19 +327,28 @@ impl Fast {
         None
     }
 
-    /// For an anchored template (`{^LN-BEG}`, `^`, `^[^\[]*\[`): the result of `search(hay, 0)`
-    /// and the values of its match, when the date at the first start `search` tries has the
-    /// straight-line shape of `quick_*` (so that start wins) and a zone the values can hold.
-    /// None means "ask `search`".
+    /// The result of `search(hay, pos)` and the values of its match, when the date at the first
+    /// start `search` tries has the straight-line shape of `quick_*` (so that start wins) and a
+    /// zone the values can hold. None means "ask `search`".
     #[inline(always)]
-    pub(crate) fn quick_line(&self, hay: &[u8], out: &mut Spans) -> Option<(Found, Values)> {
+    pub(crate) fn quick(&self, hay: &[u8], pos: usize, out: &mut Spans) -> Option<(Found, Values)> {
         let h = Hay { h: hay };
         let end_ok = |e: usize| !(e > 0 && word(h.at(e - 1)) && e < hay.len() && word(h.at(e)));
-        let p = match self.prefix {
-            Prefix::Start => 0,
-            Prefix::UntilBracket => hay.iter().position(|&c| c == b'[')? + 1,
-            Prefix::LineBegin => hay.iter().take(2).take_while(|&&c| !word(c)).count(),
-            Prefix::Word => return None,
+        let (start, p) = match self.prefix {
+            Prefix::Word => {
+                // `search` tries `pos` first when the word boundary holds there (a quick shape
+                // is never empty, so `pos` is inside `hay`).
+                let begin_ok =
+                    pos == 0 || pos < hay.len() && (!word(hay[pos]) || !word(hay[pos - 1]));
+                if !begin_ok {
+                    return None;
+                }
+                (pos, pos)
+            }
+            _ if pos != 0 => return None,
+            Prefix::Start => (0, 0),
+            Prefix::UntilBracket => (0, hay.iter().position(|&c| c == b'[')? + 1),
+            Prefix::LineBegin => (0, hay.iter().take(2).take_while(|&&c| !word(c)).count()),
         };
         let (e, v) = match self.base {
             Base::Iso => self.quick_iso(&h, p, out, &end_ok),
@@ -347,7 +356,7 @@ impl Fast {
             Base::Apache => self.quick_apache(&h, p, out, &end_ok),
         }?;
         let found = Found {
-            start: 0,
+            start,
             end: e,
             g1: (p, e),
             num: (p, e),
@@ -983,44 +992,45 @@ mod tests {
         assert!(checked > 3000, "only {checked} matches compared");
     }
 
-    /// Lines in the straight-line shapes (syslog, ISO 8601, apache) for every `step` seconds of
-    /// `[from, from + span)` (UTC instants written as they are, which the zones then read).
+    /// Lines in the straight-line shapes (syslog, ISO 8601, apache), at the line start and
+    /// inside it, for every `step` seconds of `[from, from + span)` (UTC instants written as they
+    /// are, which the zones then read), in runs of one form as in a real log.
     fn shaped(from: i64, span: i64, step: i64) -> Vec<String> {
         const MON: [&str; 12] = [
             "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
         ];
-        let mut out = Vec::new();
+        let mut forms: Vec<Vec<String>> = vec![Vec::new(); 9];
         let mut t = from;
         while t < from + span {
             let (y, m, d) = super::super::civil::civil_from_days(t.div_euclid(86_400));
             let sod = t.rem_euclid(86_400);
             let (hh, mm, ss) = (sod / 3600, sod % 3600 / 60, sod % 60);
             let mon = MON[m as usize - 1];
-            out.push(format!(
-                "{mon} {d:2} {hh:02}:{mm:02}:{ss:02} host sshd[1]: x"
-            ));
-            out.push(format!(
-                "{mon} {d:02} {hh:02}:{mm:02}:{ss:02} host sshd[1]: x"
-            ));
-            out.push(format!(
-                "{y}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}+01:00 host x"
-            ));
-            out.push(format!(
-                "{y}-{m:02}-{d:02} {hh:02}:{mm:02}:{ss:02},123 host x"
-            ));
-            out.push(format!(
-                "192.0.2.1 - - [{d:02}/{mon}/{y}:{hh:02}:{mm:02}:{ss:02} +0200] \"GET /\""
-            ));
+            let syslog = format!("{mon} {d:2} {hh:02}:{mm:02}:{ss:02}");
+            let iso = format!("{y}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}");
+            let apache = format!("{d:02}/{mon}/{y}:{hh:02}:{mm:02}:{ss:02}");
+            let ip = 1 + t % 7;
+            for (f, l) in forms.iter_mut().zip([
+                format!("{syslog} host sshd[1]: x"),
+                format!("{mon} {d:02} {hh:02}:{mm:02}:{ss:02} host sshd[1]: x"),
+                format!("{iso}+01:00 host x"),
+                format!("{y}-{m:02}-{d:02} {hh:02}:{mm:02}:{ss:02},123 host x"),
+                format!("192.0.2.{ip} - - [{apache} +0200] \"GET /\""),
+                format!("host{ip}: {syslog} x"),
+                format!("[{iso}] x"),
+                format!("pid={ip} {iso}Z x"),
+                format!("{ip} [{apache}] x"),
+            ]) {
+                f.push(l);
+            }
             t += step;
         }
-        // Runs of one shape, as in a real log.
-        out.sort_by_key(|l| l.as_bytes().first().copied().map(|c| c.is_ascii_digit()));
-        out
+        forms.concat()
     }
 
-    /// The whole detector with its fast matchers and fast lane gives the same hits, with the
-    /// same template statistics and order, as the same detector on the regex engine and the
-    /// general conversion only: generated lines of every form plus runs of the fast shapes, at
+    /// The whole detector with its fast matchers, fast lane and match set gives the same hits,
+    /// with the same template statistics and order, as the same detector on the regex engines
+    /// and the general conversion only: generated lines of every form plus runs of the fast shapes, at
     /// clocks just after a new year, around February 29 and around DST transitions, in zones
     /// with and without DST, and with a `logtimezone`.
     #[test]
@@ -1055,6 +1065,7 @@ mod tests {
                 for t in &mut slow.templates {
                     t.fast = None;
                 }
+                slow.set = super::super::SetState::Unavailable;
                 assert!(fast.templates.iter().any(|t| t.fast.is_some()));
                 for line in &lines {
                     let (a, b) = (fast.detect(line, now), slow.detect(line, now));

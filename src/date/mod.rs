@@ -36,7 +36,7 @@ pub use pattern::PatternError;
 pub use zone::{TimeZone, ZoneError};
 
 use convert::{Context, ConvError, FIELD_COUNT, Fields};
-use pattern::{Engine, FieldMap, Found, Kind, LINE_BEGIN, LINE_END, Spec};
+use pattern::{Engine, FieldMap, Found, Kind, LINE_BEGIN, LINE_END, MatchSet, Spec};
 
 /// Why a date detector could not be built.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -111,6 +111,13 @@ impl Template {
     }
 }
 
+/// `DateDetector::set`.
+enum SetState {
+    Unbuilt,
+    Unavailable,
+    Built(Box<MatchSet>),
+}
+
 /// A collision candidate of `match_time`: (match, char start, char end, index, byte range).
 type Candidate = (Found, usize, usize, usize, (usize, usize));
 
@@ -137,6 +144,8 @@ pub struct DateDetector {
     now_memo: Option<(u64, f64)>,
     /// `Context::day`.
     day_memo: (i64, i64, i64, i64),
+    /// The prefilter of the general scan, built at its first use.
+    set: SetState,
     default_pattern: Option<String>,
 }
 
@@ -326,6 +335,7 @@ impl DateDetector {
             now_ymd: (i64::MIN, (1970, 1, 1)),
             now_memo: None,
             day_memo: (i64::MIN, 0, 0, 0),
+            set: SetState::Unbuilt,
             default_pattern: datepattern.map(str::to_string),
         })
     }
@@ -423,24 +433,43 @@ impl DateDetector {
         now_local
     }
 
-    /// The common case in a hurry: the last winner is anchored, has a hand-written matcher, and
-    /// matches again within the ASCII start of the line. `match_time` accepts an anchored last
-    /// winner without looking at other templates, so this does its bookkeeping (no reordering:
-    /// the winner is `last_idx`) and the conversion, with the same outcome. None (nothing
+    /// The common case in a hurry: the last winner has a hand-written matcher and wins again
+    /// at once, within the ASCII start of the line. `match_time` accepts such a winner without
+    /// looking at other templates when it is anchored, or when (unanchored) the text around its
+    /// last position is unchanged and it matches exactly there again; this does the same
+    /// bookkeeping (no reordering: the winner is `last_idx`) and the conversion. None (nothing
     /// changed but the template's scratch spans) sends the line the general way.
     fn detect_repeat(&mut self, line: &str, now: f64) -> Option<DateHit> {
         let i = self.last_idx?;
+        let only = self.templates.len() == 1;
+        let (d, e) = (self.last_pos.0, self.last_end.0);
+        let (pos_chars, end_chars) = (self.last_pos, self.last_end);
         let t = self.templates.get_mut(i)?;
-        if !t.anchored() {
-            return None;
-        }
         let fast = t.fast.as_ref()?;
         let b = line.as_bytes();
-        let (m, values) = match fast.quick_line(b, &mut t.spans) {
-            Some((m, v)) => (m, Some(v)),
-            None => (fast.search(b, 0, &mut t.spans)?, None),
+        let ch = |k: usize| b.get(k).map(|&c| char::from(c));
+        let before = |k: usize| k.checked_sub(1).and_then(ch);
+        let anchored = t.anchored();
+        let (hay, pos) = if anchored {
+            (b, 0)
+        } else {
+            // Character positions are byte positions in an ASCII prefix.
+            if d > e || e > b.len() || !is_ascii(&b[..(e + 1).min(b.len())]) {
+                return None;
+            }
+            let left = before(d) == pos_chars.1 || (ch(d) == pos_chars.2 && !isalnum(pos_chars.2));
+            let right = ch(e) == end_chars.2 || (before(e) == end_chars.1 && !isalnum(end_chars.1));
+            if !(left && right) {
+                return None;
+            }
+            (&b[..e], d)
         };
-        if m.end == 0 || !is_ascii(&b[..(m.end + 1).min(b.len())]) {
+        let (m, values) = match fast.quick(hay, pos, &mut t.spans) {
+            Some((m, v)) => (m, Some(v)),
+            None => (fast.search(hay, pos, &mut t.spans)?, None),
+        };
+        let exact = anchored || only || (m.start, m.end) == (d, e);
+        if !exact || m.end == 0 || !is_ascii(&b[..(m.end + 1).min(b.len())]) {
             return None;
         }
         t.last_fast = true;
@@ -452,9 +481,7 @@ impl DateDetector {
         if self.first_unused == i {
             self.first_unused += 1;
         }
-        let ch = |k: usize| b.get(k).map(|&c| char::from(c));
-        let before = m.start.checked_sub(1).and_then(ch);
-        self.last_pos = (m.start, before, ch(m.start));
+        self.last_pos = (m.start, before(m.start), ch(m.start));
         self.last_end = (m.end, ch(m.end - 1), ch(m.end));
         let conv = match values {
             Some(v) => self.convert_values(&v, now),
@@ -584,8 +611,16 @@ impl DateDetector {
             }
         }
         if winner.is_none() {
+            // After two templates, one pass finds which of the rest can match at all (ASCII
+            // lines: on others the set would leave its DFA).
+            let mut tried = 0;
+            let use_set = view.ascii_through(len);
             for i in 0..n {
                 if i == ignore {
+                    continue;
+                }
+                tried += 1;
+                if use_set && tried > 2 && !self.may_match(i, view.line, tried == 3) {
                     continue;
                 }
                 let Some(m) = self.search(i, view, 0, len) else {
@@ -638,6 +673,28 @@ impl DateDetector {
         }
         self.last_idx = Some(i);
         Some((i, m))
+    }
+
+    /// Whether template `i` (current order) may match `line` according to the set (true when
+    /// there is none); `fresh` runs the set over `line` first.
+    fn may_match(&mut self, i: usize, line: &str, fresh: bool) -> bool {
+        if let SetState::Unbuilt = self.set {
+            let mut specs: Vec<(&Spec, bool)> = Vec::with_capacity(self.templates.len());
+            let mut by_id: Vec<&Template> = self.templates.iter().collect();
+            by_id.sort_by_key(|t| t.id);
+            specs.extend(by_id.iter().map(|t| (&t.spec, t.engine.is_meta())));
+            self.set = match MatchSet::new(&specs) {
+                Some(s) => SetState::Built(Box::new(s)),
+                None => SetState::Unavailable,
+            };
+        }
+        let SetState::Built(set) = &mut self.set else {
+            return true;
+        };
+        if fresh {
+            set.scan(line);
+        }
+        set.may_match(self.templates[i].id)
     }
 
     /// fail2ban's `_reorderTemplate` (bubble up).

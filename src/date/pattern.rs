@@ -547,6 +547,82 @@ impl Compiled {
     }
 }
 
+/// One multi-pattern pass telling which templates' regexes match anywhere in a line, so that
+/// the general scan of `match_time` (every template over the whole line: the slow path, taken
+/// by lines without a date or whose date moved) searches only those. Exact: the patterns are
+/// the very regex texts of the templates' own `Meta` engines, and an overlapping search with
+/// `MatchKind::All` reports every pattern that has a match. Templates it does not cover
+/// (fancy-regex, hand-written epoch) are always searched.
+pub(crate) struct MatchSet {
+    re: meta::Regex,
+    cache: meta::Cache,
+    found: regex_automata::PatternSet,
+    /// Pattern of each template, by creation index.
+    pattern: Vec<Option<regex_automata::PatternID>>,
+}
+
+impl MatchSet {
+    /// The set for these templates (creation order, each with whether its engine is `Meta`),
+    /// or None when fewer than two are covered or it cannot be built.
+    pub(crate) fn new(specs: &[(&Spec, bool)]) -> Option<MatchSet> {
+        let mut texts = Vec::new();
+        let mut pattern = Vec::with_capacity(specs.len());
+        for &(spec, meta) in specs {
+            let rust = meta.then(|| to_rust_syntax(&spec.regex)).flatten();
+            pattern.push(rust.map(|r| {
+                texts.push(r);
+                regex_automata::PatternID::new_unchecked(texts.len() - 1)
+            }));
+        }
+        if texts.len() < 2 {
+            return None;
+        }
+        type Cache = Mutex<HashMap<Vec<String>, meta::Regex>>;
+        static CACHE: OnceLock<Cache> = OnceLock::new();
+        let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+        let cached = cache.lock().ok().and_then(|m| m.get(&texts).cloned());
+        let re = match cached {
+            Some(re) => re,
+            None => {
+                let re = meta::Regex::builder()
+                    .configure(
+                        meta::Config::new()
+                            .match_kind(regex_automata::MatchKind::All)
+                            .which_captures(regex_automata::nfa::thompson::WhichCaptures::None),
+                    )
+                    .build_many(&texts)
+                    .ok()?;
+                if let Ok(mut m) = cache.lock() {
+                    m.insert(texts, re.clone());
+                }
+                re
+            }
+        };
+        Some(MatchSet {
+            cache: re.create_cache(),
+            found: regex_automata::PatternSet::new(re.pattern_len()),
+            re,
+            pattern,
+        })
+    }
+
+    /// Finds which patterns match anywhere in `line`.
+    pub(crate) fn scan(&mut self, line: &str) {
+        self.found.clear();
+        let input = regex_automata::Input::new(line);
+        self.re
+            .which_overlapping_matches_with(&mut self.cache, &input, &mut self.found);
+    }
+
+    /// Whether template `id` (creation index) may match the last scanned line.
+    pub(crate) fn may_match(&self, id: usize) -> bool {
+        match self.pattern.get(id).copied().flatten() {
+            Some(p) => self.found.contains(p),
+            None => true,
+        }
+    }
+}
+
 /// Which capture group index holds which field, for one compiled template.
 #[derive(Clone)]
 pub(crate) struct FieldMap {
@@ -567,6 +643,11 @@ pub(crate) struct Found {
 }
 
 impl Engine {
+    /// Whether this is a regex-automata engine (compiled from `to_rust_syntax` of the regex).
+    pub(crate) fn is_meta(&self) -> bool {
+        matches!(self, Engine::Meta { .. })
+    }
+
     /// Compiles a spec; returns the engine and its field map.
     pub(crate) fn compile(spec: &Spec) -> Result<(Engine, FieldMap), PatternError> {
         if let (Some(line_begin), Kind::Epoch { long, .. }) = (spec.epoch_keyword, spec.kind) {

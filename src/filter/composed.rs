@@ -20,8 +20,7 @@
 //! every line that reaches the engine.
 
 use regex_automata::hybrid::dfa::{Cache, DFA};
-use regex_automata::util::start;
-use regex_automata::{Anchored, MatchKind};
+use regex_automata::{Anchored, Input, MatchKind};
 
 use super::pyre;
 
@@ -36,7 +35,7 @@ impl Form {
     fn build(pats: &[String], ascii: bool) -> Option<Form> {
         let pats: Vec<&str> = pats.iter().map(String::as_str).collect();
         let dfa = DFA::builder()
-            .configure(DFA::config().match_kind(MatchKind::All))
+            .configure(DFA::config().match_kind(MatchKind::LeftmostFirst))
             .syntax(
                 regex_automata::util::syntax::Config::new()
                     .unicode(!ascii)
@@ -49,53 +48,14 @@ impl Form {
         Some(Form { dfa, cache })
     }
 
-    /// Runs the DFA anchored over the concatenation of `parts`; sets `hit[i]` for every pattern
-    /// that matches some prefix. `false` when the DFA could not run (treat all as candidates).
-    fn run(&mut self, parts: &[&[u8]], hit: &mut [bool]) -> bool {
-        let (dfa, cache) = (&self.dfa, &mut self.cache);
-        let cfg = start::Config::new().anchored(Anchored::Yes);
-        let Ok(mut sid) = dfa.start_state(cache, &cfg) else {
-            return false;
-        };
-        for part in parts {
-            for &b in *part {
-                // A match state is tagged too: only an untagged state may take the fast step.
-                let fast = if sid.is_tagged() {
-                    sid
-                } else {
-                    dfa.next_state_untagged(cache, sid, b)
-                };
-                sid = if !fast.is_tagged() {
-                    fast
-                } else {
-                    // A state not built yet, or a special one.
-                    let Ok(next) = dfa.next_state(cache, sid, b) else {
-                        return false;
-                    };
-                    if next.is_match() {
-                        for k in 0..dfa.match_len(cache, next) {
-                            hit[dfa.match_pattern(cache, next, k).as_usize()] = true;
-                        }
-                    }
-                    if next.is_dead() {
-                        return true;
-                    }
-                    if next.is_quit() || next.is_unknown() {
-                        return false;
-                    }
-                    next
-                };
-            }
-        }
-        match dfa.next_eoi_state(cache, sid) {
-            Ok(s) if s.is_match() => {
-                for k in 0..dfa.match_len(cache, s) {
-                    hit[dfa.match_pattern(cache, s, k).as_usize()] = true;
-                }
-                true
-            }
-            Ok(_) => true,
-            Err(_) => false,
+    /// The lowest-numbered pattern matching a prefix of `hay`: with leftmost-first priority
+    /// every path of pattern i outranks every path of pattern i+1, so the match the anchored
+    /// search reports is the first pattern that matches at all. `Err` when the DFA gave up.
+    fn first(&mut self, hay: &[u8]) -> Result<Option<usize>, ()> {
+        let input = Input::new(hay).anchored(Anchored::Yes);
+        match self.dfa.try_search_fwd(&mut self.cache, &input) {
+            Ok(m) => Ok(m.map(|m| m.pattern().as_usize())),
+            Err(_) => Err(()),
         }
     }
 }
@@ -110,7 +70,8 @@ pub(crate) struct ComposedGate {
     unicode: Option<Option<Form>>,
     /// Failregexes the composition cannot judge: always candidates.
     always: Vec<usize>,
-    hit: Vec<bool>,
+    /// The line as the DFA reads it (reused).
+    text: Vec<u8>,
 }
 
 impl std::fmt::Debug for ComposedGate {
@@ -166,16 +127,13 @@ impl ComposedGate {
             unicode_syntax: unicode,
             unicode: None,
             always,
-            hit: Vec::new(),
+            text: Vec::new(),
         })
     }
 
-    /// Failregexes that may match the line made of `parts` (the line without its date, plus the
-    /// final `\n`), in ascending order, into `out`. Returns false when the gate could not judge
-    /// (every failregex is then a candidate).
-    pub(crate) fn candidates(&mut self, parts: &[&str], out: &mut Vec<usize>) -> bool {
-        out.clear();
-        let ascii = parts.iter().all(|p| p.is_ascii());
+    /// Judges the line `prefix + suffix + "\n"` (the line without its date).
+    pub(crate) fn judge(&mut self, prefix: &str, suffix: &str) -> Verdict {
+        let ascii = prefix.is_ascii() && suffix.is_ascii();
         let form = if ascii {
             &mut self.ascii
         } else {
@@ -185,31 +143,35 @@ impl ComposedGate {
                 .get_or_insert_with(|| Form::build(syntax, false))
             {
                 Some(f) => f,
-                None => return false,
+                None => return Verdict::Unknown,
             }
         };
-        self.hit.clear();
-        self.hit.resize(self.index.len(), false);
-        let bytes: [&[u8]; 4] = [
-            parts.first().map_or(&[][..], |p| p.as_bytes()),
-            parts.get(1).map_or(&[][..], |p| p.as_bytes()),
-            parts.get(2).map_or(&[][..], |p| p.as_bytes()),
-            parts.get(3).map_or(&[][..], |p| p.as_bytes()),
-        ];
-        if parts.len() > bytes.len() || !form.run(&bytes, &mut self.hit) {
-            return false;
+        self.text.clear();
+        self.text.extend_from_slice(prefix.as_bytes());
+        self.text.extend_from_slice(suffix.as_bytes());
+        self.text.push(b'\n');
+        let Ok(first) = form.first(&self.text) else {
+            return Verdict::Unknown;
+        };
+        let first = first.map(|k| self.index[k]);
+        match (first, self.always.first()) {
+            (None, None) => Verdict::Reject,
+            (Some(i), None) => Verdict::First(i),
+            (None, Some(&a)) => Verdict::First(a),
+            (Some(i), Some(&a)) => Verdict::First(i.min(a)),
         }
-        for (k, &h) in self.hit.iter().enumerate() {
-            if h {
-                out.push(self.index[k]);
-            }
-        }
-        if !self.always.is_empty() {
-            out.extend_from_slice(&self.always);
-            out.sort_unstable();
-        }
-        true
     }
+}
+
+/// What the line gate says of a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// No failregex can match.
+    Reject,
+    /// No failregex before this one can match; this one may.
+    First(usize),
+    /// The gate could not judge: every failregex is a candidate.
+    Unknown,
 }
 
 /// The prefregex part with its named groups renamed, so that they cannot clash with the
@@ -287,10 +249,8 @@ fn composable_body(f: &str) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn cands(g: &mut ComposedGate, line: &str) -> Vec<usize> {
-        let mut out = Vec::new();
-        assert!(g.candidates(&[line, "\n"], &mut out));
-        out
+    fn first(g: &mut ComposedGate, line: &str) -> Verdict {
+        g.judge(line, "")
     }
 
     #[test]
@@ -300,24 +260,33 @@ mod tests {
             r"^Failed \S+ for (?P<user>\S+) from (?P<ip4>[\d.]+)",
             r"^Invalid user (?P<user>\S*) from (?P<ip4>[\d.]+)",
             r"from (?P<ip4>[\d.]+) refused",
+            r"^Failed password",
         ];
         let mut g = ComposedGate::new(Some(pre), &fails).expect("composable");
         assert_eq!(
-            cands(
+            first(
                 &mut g,
                 "host sshd[1]: Failed password for root from 1.2.3.4 port 2"
             ),
-            vec![0]
+            Verdict::First(0)
         );
-        assert_eq!(cands(&mut g, "host Invalid user x from 1.2.3.4"), vec![1]);
         assert_eq!(
-            cands(&mut g, "host cron[1]: session opened"),
-            Vec::<usize>::new()
+            first(&mut g, "host sshd[1]: Failed password for"),
+            Verdict::First(3),
+            "a later pattern when the earlier ones cannot match"
         );
-        assert_eq!(cands(&mut g, "h x from 1.2.3.4 refused"), vec![2]);
         assert_eq!(
-            cands(&mut g, "h Invalid user é from 1.2.3.4"),
-            vec![1],
+            first(&mut g, "host Invalid user x from 1.2.3.4"),
+            Verdict::First(1)
+        );
+        assert_eq!(
+            first(&mut g, "host cron[1]: session opened"),
+            Verdict::Reject
+        );
+        assert_eq!(first(&mut g, "h x from 1.2.3.4 refused"), Verdict::First(2));
+        assert_eq!(
+            first(&mut g, "h Invalid user é from 1.2.3.4"),
+            Verdict::First(1),
             "non-ASCII text uses the Unicode form"
         );
     }
@@ -333,10 +302,10 @@ mod tests {
         let g = ComposedGate::new(Some(pre), &fails);
         assert!(g.is_none(), "nothing composable: {g:?}");
         let fails = [r"^a (?P<ip4>\d+)", r"^b(?P<ip4>\d)\1"];
-        let g = ComposedGate::new(Some(pre), &fails).expect("one composable");
+        let mut g = ComposedGate::new(Some(pre), &fails).expect("one composable");
         assert_eq!(g.always, vec![1]);
-        let mut g = g;
-        assert_eq!(cands(&mut g, "h zzz"), vec![1]);
+        assert_eq!(first(&mut g, "h zzz"), Verdict::First(1));
+        assert_eq!(first(&mut g, "h a 12"), Verdict::First(0));
         assert!(ComposedGate::new(Some(r"^(?P<content>.+) x$"), &fails[..1]).is_none());
     }
 }

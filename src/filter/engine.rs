@@ -37,7 +37,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use super::FilterError;
-use super::composed::ComposedGate;
+use super::composed::{ComposedGate, Verdict};
 use super::ip::{FailId, IdKind, text_to_ip};
 use super::pyre;
 use super::tags;
@@ -529,11 +529,8 @@ pub struct Filter {
     last_integral: bool,
     date_integral: bool,
     pref_matched: bool,
-    /// The line gate's candidates for the current line (valid when `line_cands_valid`).
-    line_cands: Vec<usize>,
-    line_cands_valid: bool,
-    /// Reused per line: which failregexes are candidates.
-    cand_flags: Vec<bool>,
+    /// The line gate's first candidate for the current line (None = not judged).
+    line_first: Option<usize>,
     mlfid: MlfidCache,
 }
 
@@ -665,9 +662,7 @@ impl Filter {
             last_integral: false,
             date_integral: false,
             pref_matched: false,
-            line_cands: Vec::new(),
-            line_cands_valid: false,
-            cand_flags: Vec::new(),
+            line_first: None,
             mlfid: MlfidCache::default(),
         })
     }
@@ -801,18 +796,21 @@ impl Filter {
     /// report needs the prefregex and ignoreregex statistics of every line: checkAll mode runs
     /// everything.)
     fn rejected_early(&mut self, prefix: &str, suffix: &str) -> bool {
-        self.line_cands_valid = false;
+        self.line_first = None;
         if self.settings.check_all || self.maxlines != 1 {
             return false;
         }
         let Some(g) = &mut self.gates.line else {
             return false;
         };
-        if !g.candidates(&[prefix, suffix, "\n"], &mut self.line_cands) {
-            return false;
+        match g.judge(prefix, suffix) {
+            Verdict::Reject => true,
+            Verdict::First(i) => {
+                self.line_first = Some(i);
+                false
+            }
+            Verdict::Unknown => false,
         }
-        self.line_cands_valid = true;
-        self.line_cands.is_empty()
     }
 
     /// fail2ban's `processLine((prefix, datetext, suffix), date)`: a line whose date is known
@@ -944,30 +942,32 @@ impl Filter {
             }
         }
 
-        // Which failregexes may match the text they see (None = not known: try all); the line
-        // gate has already answered for this line in first-match mode.
+        // Which failregexes may match the text they see (None = not known: try all). In
+        // first-match mode the line gate has told which is the first that may match: those
+        // before it are skipped, it is tried without asking the content gate, and the content
+        // gate is only asked for the ones after it.
         let mut cands: Option<Vec<bool>> = None;
-        let line_cands = std::mem::take(&mut self.line_cands_valid);
-        if line_cands {
-            let mut v = std::mem::take(&mut self.cand_flags);
-            v.clear();
-            v.resize(self.failregex.len(), false);
-            for &i in &self.line_cands {
-                v[i] = true;
-            }
-            cands = Some(v);
-        }
+        let line_first = self.line_first.take();
+        let mut gate_asked = false;
         for idx in 0..self.failregex.len() {
             let cur = match buf.take() {
                 Some(b) => b,
                 None => {
                     if idx > 0 {
+                        // The text changed: no gate answer holds any more.
                         cands = None;
+                        gate_asked = true;
                     }
                     Filter::buffer_text(&self.line_buffer)
                 }
             };
-            if idx == 0 && !line_cands {
+            if line_first.is_some_and(|p| idx < p) {
+                buf = Some(cur);
+                continue;
+            }
+            let first = line_first == Some(idx);
+            if !gate_asked && !first {
+                gate_asked = true;
                 if let Some(g) = &self.gates.content {
                     let mut v = vec![false; self.failregex.len()];
                     for i in g.candidates(&cur) {
@@ -976,7 +976,7 @@ impl Filter {
                     cands = Some(v);
                 }
             }
-            if cands.as_ref().is_some_and(|c| !c[idx]) {
+            if !first && cands.as_ref().is_some_and(|c| !c[idx]) {
                 buf = Some(cur);
                 continue;
             }
@@ -1088,9 +1088,6 @@ impl Filter {
             if !check_all {
                 break;
             }
-        }
-        if let Some(v) = cands {
-            self.cand_flags = v;
         }
         out
     }

@@ -134,8 +134,19 @@ impl<R: std::io::BufRead> Iterator for LogLines<R> {
             Err(e) => Some(Err(e)),
             Ok(_) if self.buf.last() != Some(&b'\n') => None,
             Ok(_) => {
-                let s = String::from_utf8_lossy(&self.buf);
-                Some(Ok(s.trim_end_matches(['\r', '\n']).to_string()))
+                let keep = self
+                    .buf
+                    .iter()
+                    .rposition(|&b| b != b'\r' && b != b'\n')
+                    .map_or(0, |p| p + 1);
+                self.buf.truncate(keep);
+                // The line's own buffer becomes the String when it is UTF-8 (no copy).
+                let next = Vec::with_capacity(self.buf.capacity());
+                let line = std::mem::replace(&mut self.buf, next);
+                Some(Ok(match String::from_utf8(line) {
+                    Ok(s) => s,
+                    Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+                }))
             }
         }
     }
