@@ -145,8 +145,8 @@ pub struct DateDetector {
     now_ymd: (i64, (i64, i64, i64)),
     /// The last `now` (its bits) and its local naive value.
     now_memo: Option<(u64, f64)>,
-    /// `Context::day`.
-    day_memo: (i64, i64, i64, i64),
+    /// `Context::years`.
+    year_memo: [(i64, i64, bool); 2],
     /// The prefilter of the general scan, built at its first use.
     set: SetState,
     default_pattern: Option<String>,
@@ -337,7 +337,7 @@ impl DateDetector {
             mktime_cache: None,
             now_ymd: (i64::MIN, (1970, 1, 1)),
             now_memo: None,
-            day_memo: (i64::MIN, 0, 0, 0),
+            year_memo: [(i64::MIN, 0, false); 2],
             set: SetState::Unbuilt,
             default_pattern: datepattern.map(str::to_string),
         })
@@ -409,7 +409,7 @@ impl DateDetector {
             local: &self.local,
             default_tz: self.default_tz,
             mktime_hint: self.mktime_hint,
-            day: &mut self.day_memo,
+            years: &mut self.year_memo,
         };
         let t = &self.templates[i];
         let f = Fields {
@@ -514,7 +514,7 @@ impl DateDetector {
             local: &self.local,
             default_tz: self.default_tz,
             mktime_hint: self.mktime_hint,
-            day: &mut self.day_memo,
+            years: &mut self.year_memo,
         };
         let mut c = v.civil;
         if v.assume_year {
