@@ -473,7 +473,8 @@ impl DateDetector {
             }
             (&b[..e], d)
         };
-        let (m, values) = match fast.quick(hay, pos, &mut t.spans) {
+        // Spans are read only by `convert` after a `search`: the values suffice here.
+        let (m, values) = match fast.quick::<false>(hay, pos, &mut t.spans) {
             Some((m, v)) => (m, Some(v)),
             None => (fast.search(hay, pos, &mut t.spans)?, None),
         };
