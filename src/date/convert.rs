@@ -308,6 +308,7 @@ pub(crate) struct Civil {
 /// The end of `reGroupDictStrptime` once the fields are read: validation, zone (`tzoffset` in
 /// minutes, else `logtimezone`, else local time), and the "today"/"this year" inference. The fast
 /// matchers (`fast.rs`) call this directly with the values they parsed.
+#[inline]
 pub(crate) fn finish(
     c: &Civil,
     assume_year: bool,

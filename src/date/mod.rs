@@ -9,9 +9,12 @@
 //! `fail2zig regex` reads [`DateDetector::template_stats`] for its "Date template hits" block.
 //!
 //! Speed: templates run on regex-automata (`pattern.rs`), and the hot default forms (ISO 8601,
-//! syslog, apache; `fast.rs`) on hand-written matchers for ASCII text, so the common line costs
-//! one short anchored match of the last winner plus a hand-written conversion
-//! (`tools/bench-date.sh` prints ns/line).
+//! syslog, apache; `fast.rs`) on hand-written matchers for ASCII text. The common line takes
+//! the fast lane (`detect_repeat`): the last winner matches again at once, in its straight-line
+//! shape, and its digits go straight to the conversion (day and clock memos, no `strptime`).
+//! A line whose date moved or that has none takes fail2ban's full scan, where one multi-pattern
+//! pass (`MatchSet`) first rules out the templates that cannot match. `tools/bench-date.sh`
+//! prints ns/line.
 //!
 //! # Compatibility
 //! Identical to fail2ban 1.0.2 (spec §4): the 31-template default list, `{^LN-BEG}`, `{DEFAULT}`
@@ -365,6 +368,12 @@ impl DateDetector {
         if let Some(hit) = self.detect_repeat(line, now) {
             return Some(hit);
         }
+        self.detect_general(line, now)
+    }
+
+    /// `detect` when the fast lane does not apply (kept out of line: the lane stays small).
+    #[inline(never)]
+    fn detect_general(&mut self, line: &str, now: f64) -> Option<DateHit> {
         let view = LineView::new(line);
         let (i, m) = self.match_time(&view, now)?;
         let t = &self.templates[i];
@@ -491,6 +500,7 @@ impl DateDetector {
     }
 
     /// getTime of the values a fast matcher read.
+    #[inline]
     fn convert_values(
         &mut self,
         v: &fast::Values,
