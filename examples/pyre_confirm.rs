@@ -18,6 +18,7 @@ fn main() {
     let text = std::fs::read_to_string(path).expect("read the regex dump");
     let mut seen = std::collections::BTreeMap::new();
     let (mut rewritten, mut ascii_fancy) = (0, 0);
+    let (mut compile_us, mut slowest) = (0u128, (0u128, String::new()));
     for line in text.lines() {
         let v: serde_json::Value = serde_json::from_str(line).expect("JSON line");
         let Some(re) = v["regex"].as_str() else {
@@ -31,7 +32,11 @@ fn main() {
         if seen.contains_key(&key) {
             continue;
         }
+        let t0 = std::time::Instant::now();
         let r = Regex::new(re, &opts).expect("compiles");
+        let us = t0.elapsed().as_micros();
+        compile_us += us;
+        slowest = slowest.max((us, format!("{} {} {}", v["filter"], v["mode"], v["kind"])));
         let t = r.translation();
         let what = format!("{} {} {}", v["filter"], v["mode"], v["kind"]);
         if t.ascii_exact.is_none() {
@@ -56,5 +61,11 @@ fn main() {
         "distinct regexes: {}, rewritten exactly: {rewritten}, needing the backtracker: {fancy} \
          (on ASCII text: {ascii_fancy})",
         seen.len()
+    );
+    println!(
+        "compile (Regex::new): {} ms in all, slowest {} us ({})",
+        compile_us / 1000,
+        slowest.0,
+        slowest.1
     );
 }

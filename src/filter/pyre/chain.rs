@@ -27,6 +27,7 @@
 use regex_automata::{Anchored, Input, MatchKind, meta};
 
 use super::ast::{Assertion, Ast, GroupKind, Node, Repeat};
+use super::cond::deterministic;
 use super::emit::{Emitter, Target, suffix};
 
 /// How a piece reports its groups.
@@ -42,7 +43,17 @@ enum Kind {
     Nested { map: Vec<usize> },
     /// The last piece, an alternation: the first branch whose DFA matches here wins, and
     /// its own chain gives the spans.
-    Branch(Vec<(meta::Regex, Chain)>),
+    Branch(Vec<Alternative>),
+}
+
+/// One branch of a [`Kind::Branch`].
+#[derive(Debug, Clone)]
+struct Alternative {
+    /// The text every match of the branch starts with, if any (a cheap first test).
+    head: Option<Lit>,
+    /// The branch without groups.
+    re: meta::Regex,
+    chain: Chain,
 }
 
 /// How to split a one-atom repetition piece with DFAs.
@@ -64,6 +75,62 @@ struct Piece {
     re: meta::Regex,
     kind: Kind,
     split: Option<Split>,
+    /// A piece that is fixed text (see [`Lit`]): matched by comparing bytes.
+    lit: Option<Lit>,
+}
+
+/// Fixed ASCII text, in front of each character of which the marked text may hold markers
+/// (skipped: every atom of the text takes the markers in front of it).
+#[derive(Debug, Clone)]
+struct Lit {
+    /// Only at offset 0 (`\A` first).
+    start: bool,
+    bytes: Vec<u8>,
+}
+
+impl Lit {
+    /// The fixed text `n` is: `\A` (first only) and unconstrained, case-sensitive ASCII
+    /// literals.
+    fn of(n: &Node) -> Option<Lit> {
+        let items = match n {
+            Node::Concat(v) => v.as_slice(),
+            one => std::slice::from_ref(one),
+        };
+        let mut lit = Lit {
+            start: false,
+            bytes: vec![],
+        };
+        for (i, e) in items.iter().enumerate() {
+            match e {
+                Node::Assert(Assertion::TextStart) if i == 0 => lit.start = true,
+                Node::Literal { c, icase }
+                    if c.is_ascii() && !(*icase && c.is_ascii_alphabetic()) =>
+                {
+                    lit.bytes.push(*c as u8);
+                }
+                _ => return None,
+            }
+        }
+        (!lit.bytes.is_empty()).then_some(lit)
+    }
+
+    /// The end of the text when it is found at `at`.
+    fn matches(&self, hay: &[u8], at: usize) -> Option<usize> {
+        if self.start && at != 0 {
+            return None;
+        }
+        let mut p = at;
+        for &b in &self.bytes {
+            while hay.get(p).is_some_and(|&m| is_marker(m)) {
+                p += 1;
+            }
+            if *hay.get(p)? != b {
+                return None;
+            }
+            p += 1;
+        }
+        Some(p)
+    }
 }
 
 /// A pattern cut into pieces (ASCII forms).
@@ -205,34 +272,11 @@ impl Builder<'_, '_> {
             let last = i + 1 == v.len();
             let kind = if let Some((indices, _)) = plain_group(e) {
                 Kind::Group(indices)
-            } else if let (true, Some(branches)) = (last, alternatives(e)) {
-                let mut out = vec![];
-                for b in branches {
-                    let nodes = match b {
-                        Node::Concat(bv) => bv.clone(),
-                        other => vec![other.clone()],
-                    };
-                    let syntax = match self.emit(
-                        &Node::Concat(nodes.clone()),
-                        before_of(v, i, before).as_str(),
-                        true,
-                    ) {
-                        Some(s) => s,
-                        None => return Ok(None),
-                    };
-                    let Some(sub) = self.chain(&nodes, &before_of(v, i, before))? else {
-                        return Ok(None);
-                    };
-                    out.push((
-                        Self::build(&syntax)?,
-                        Chain {
-                            pieces: sub,
-                            groups: self.ast.groups,
-                            anchored: false,
-                        },
-                    ));
-                }
-                Kind::Branch(out)
+            } else if let Some(kind) = match (last, alternatives(e)) {
+                (true, Some(branches)) => self.branch(branches, &before_of(v, i, before))?,
+                _ => None,
+            } {
+                kind
             } else {
                 Kind::Nested {
                     map: capture_order(e),
@@ -259,14 +303,66 @@ impl Builder<'_, '_> {
             } else {
                 None
             };
+            let lit = match kind {
+                Kind::Plain => Lit::of(&node),
+                _ => None,
+            };
             pieces.push(Piece {
                 re: Self::build(&syntax)?,
                 kind,
                 split,
+                lit,
             });
             ctx = after;
         }
         Ok(Some(pieces))
+    }
+
+    /// A final alternation as a [`Kind::Branch`], when it has few branches and each can be
+    /// chained.
+    fn branch(&self, branches: &[Node], before: &str) -> Result<Option<Kind>, String> {
+        let flat = flat_branches(branches);
+        if flat.len() > MAX_FLAT {
+            return Ok(None);
+        }
+        let mut out = vec![];
+        for nodes in flat {
+            let Some(syntax) = self.emit(&Node::Concat(nodes.clone()), before, true) else {
+                return Ok(None);
+            };
+            let Some(sub) = self.chain(&nodes, before)? else {
+                return Ok(None);
+            };
+            let mut head = leading_literal(&nodes);
+            self.truncate_at_markers(&mut head);
+            out.push(Alternative {
+                head: (!head.is_empty()).then_some(Lit {
+                    start: false,
+                    bytes: head,
+                }),
+                re: Self::build(&syntax)?,
+                chain: Chain {
+                    pieces: sub,
+                    groups: self.ast.groups,
+                    anchored: false,
+                },
+            });
+        }
+        Ok(Some(Kind::Branch(out)))
+    }
+
+    /// Cut `lit` in front of its first character (after the first) that a marker may
+    /// precede: only the first character may then have markers in front.
+    fn truncate_at_markers(&self, lit: &mut Vec<u8>) {
+        if let Some(k) = (1..lit.len()).find(|&k| {
+            self.em
+                .marks
+                .iter()
+                .flatten()
+                .any(|&c| c as u32 == u32::from(lit[k]))
+        }) {
+            lit.truncate(k);
+        }
     }
 
     /// The split of a one-atom repetition `node` followed by `rest`, when `rest` starts with
@@ -322,6 +418,47 @@ fn before_of(v: &[Node], i: usize, before: &str) -> String {
         .iter()
         .fold(before.to_string(), |ctx, e| suffix(e, &ctx))
 }
+
+/// The branches of a final alternation as sequences, with nested alternations spliced in:
+/// a branch that is an alternation, or a deterministic head followed by one, becomes its
+/// branches (with the head in front of each), which keeps the priority order (nothing
+/// follows, and a deterministic head has one way to match).
+fn flat_branches(branches: &[Node]) -> Vec<Vec<Node>> {
+    let mut out = vec![];
+    for b in branches {
+        let nodes = match b {
+            Node::Concat(v) => v.clone(),
+            other => vec![other.clone()],
+        };
+        let inner = nodes.split_last().and_then(|(last, head)| {
+            (head.iter().all(deterministic) && out.len() < MAX_FLAT)
+                .then(|| alternatives(last))
+                .flatten()
+        });
+        match inner {
+            Some(alts) => {
+                let head = &nodes[..nodes.len() - 1];
+                let spliced: Vec<Node> = alts
+                    .iter()
+                    .map(|a| {
+                        let mut v = head.to_vec();
+                        match a {
+                            Node::Concat(av) => v.extend(av.iter().cloned()),
+                            other => v.push(other.clone()),
+                        }
+                        Node::Concat(v)
+                    })
+                    .collect();
+                out.extend(flat_branches(&spliced));
+            }
+            None => out.push(nodes),
+        }
+    }
+    out
+}
+
+/// Bound on the branches [`flat_branches`] makes.
+const MAX_FLAT: usize = 16;
 
 /// The branches of an alternation (through groups without captures).
 fn alternatives(n: &Node) -> Option<&[Node]> {
@@ -384,9 +521,10 @@ impl Chain {
         let mut at = start;
         for piece in &self.pieces {
             let input = Input::new(hay).range(at..).anchored(Anchored::Yes);
-            let end = match &piece.split {
-                Some(split) => split.end(hay, at)?,
-                None => match &piece.kind {
+            let end = match (&piece.split, &piece.lit) {
+                (Some(split), _) => split.end(hay, at)?,
+                (None, Some(lit)) => lit.matches(hay, at)?,
+                (None, None) => match &piece.kind {
                     Kind::Nested { .. } | Kind::Branch(_) => at,
                     _ => piece.re.find(input.clone())?.end(),
                 },
@@ -410,8 +548,11 @@ impl Chain {
                     }
                 }
                 Kind::Branch(branches) => {
-                    let (_, chain) = branches.iter().find(|(re, _)| re.is_match(input.clone()))?;
-                    at = chain.run(hay, at, spans)?;
+                    let b = branches.iter().find(|b| {
+                        b.head.as_ref().is_none_or(|h| h.matches(hay, at).is_some())
+                            && b.re.is_match(input.clone())
+                    })?;
+                    at = b.chain.run(hay, at, spans)?;
                 }
             }
         }
