@@ -150,8 +150,19 @@ fn differential(requests: &[Value]) -> (usize, usize, std::collections::BTreeSet
         if !agree && listed {
             shown.insert(req["re"].as_str().unwrap_or_default().to_string());
         }
-        // The gates (alone and as a GateSet) never reject a text Python matches.
         let whole = req.get("pos").is_none() && req.get("endpos").is_none();
+        // `is_match` agrees with `search`.
+        let key = (
+            req["re"].as_str().unwrap_or_default().to_string(),
+            req["flags"].as_str().unwrap_or_default().to_string(),
+        );
+        if let (true, Some(Ok(r))) = (whole, compiled.get(&key)) {
+            let hay = req["hay"].as_str().unwrap_or_default();
+            if r.is_match(hay) != py["groups"].is_array() {
+                failures.push(format!("{req}: is_match disagrees with python {py}"));
+            }
+        }
+        // The gates (alone and as a GateSet) never reject a text Python matches.
         if whole && py["groups"].is_array() {
             let key = (req["re"].to_string(), req["flags"].to_string());
             let gate = gates.entry(key).or_insert_with(|| {

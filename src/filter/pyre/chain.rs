@@ -27,6 +27,7 @@
 use regex_automata::{Anchored, Input, MatchKind, meta};
 
 use super::ast::{Assertion, Ast, GroupKind, Node, Repeat};
+use super::cond::deterministic;
 use super::emit::{Emitter, Target, suffix};
 
 /// How a piece reports its groups.
@@ -271,40 +272,11 @@ impl Builder<'_, '_> {
             let last = i + 1 == v.len();
             let kind = if let Some((indices, _)) = plain_group(e) {
                 Kind::Group(indices)
-            } else if let (true, Some(branches)) = (last, alternatives(e)) {
-                let mut out = vec![];
-                for b in branches {
-                    let nodes = match b {
-                        Node::Concat(bv) => bv.clone(),
-                        other => vec![other.clone()],
-                    };
-                    let syntax = match self.emit(
-                        &Node::Concat(nodes.clone()),
-                        before_of(v, i, before).as_str(),
-                        true,
-                    ) {
-                        Some(s) => s,
-                        None => return Ok(None),
-                    };
-                    let Some(sub) = self.chain(&nodes, &before_of(v, i, before))? else {
-                        return Ok(None);
-                    };
-                    let mut head = leading_literal(&nodes);
-                    self.truncate_at_markers(&mut head);
-                    out.push(Alternative {
-                        head: (!head.is_empty()).then_some(Lit {
-                            start: false,
-                            bytes: head,
-                        }),
-                        re: Self::build(&syntax)?,
-                        chain: Chain {
-                            pieces: sub,
-                            groups: self.ast.groups,
-                            anchored: false,
-                        },
-                    });
-                }
-                Kind::Branch(out)
+            } else if let Some(kind) = match (last, alternatives(e)) {
+                (true, Some(branches)) => self.branch(branches, &before_of(v, i, before))?,
+                _ => None,
+            } {
+                kind
             } else {
                 Kind::Nested {
                     map: capture_order(e),
@@ -344,6 +316,39 @@ impl Builder<'_, '_> {
             ctx = after;
         }
         Ok(Some(pieces))
+    }
+
+    /// A final alternation as a [`Kind::Branch`], when it has few branches and each can be
+    /// chained.
+    fn branch(&self, branches: &[Node], before: &str) -> Result<Option<Kind>, String> {
+        let flat = flat_branches(branches);
+        if flat.len() > MAX_FLAT {
+            return Ok(None);
+        }
+        let mut out = vec![];
+        for nodes in flat {
+            let Some(syntax) = self.emit(&Node::Concat(nodes.clone()), before, true) else {
+                return Ok(None);
+            };
+            let Some(sub) = self.chain(&nodes, before)? else {
+                return Ok(None);
+            };
+            let mut head = leading_literal(&nodes);
+            self.truncate_at_markers(&mut head);
+            out.push(Alternative {
+                head: (!head.is_empty()).then_some(Lit {
+                    start: false,
+                    bytes: head,
+                }),
+                re: Self::build(&syntax)?,
+                chain: Chain {
+                    pieces: sub,
+                    groups: self.ast.groups,
+                    anchored: false,
+                },
+            });
+        }
+        Ok(Some(Kind::Branch(out)))
     }
 
     /// Cut `lit` in front of its first character (after the first) that a marker may
@@ -413,6 +418,47 @@ fn before_of(v: &[Node], i: usize, before: &str) -> String {
         .iter()
         .fold(before.to_string(), |ctx, e| suffix(e, &ctx))
 }
+
+/// The branches of a final alternation as sequences, with nested alternations spliced in:
+/// a branch that is an alternation, or a deterministic head followed by one, becomes its
+/// branches (with the head in front of each), which keeps the priority order (nothing
+/// follows, and a deterministic head has one way to match).
+fn flat_branches(branches: &[Node]) -> Vec<Vec<Node>> {
+    let mut out = vec![];
+    for b in branches {
+        let nodes = match b {
+            Node::Concat(v) => v.clone(),
+            other => vec![other.clone()],
+        };
+        let inner = nodes.split_last().and_then(|(last, head)| {
+            (head.iter().all(deterministic) && out.len() < MAX_FLAT)
+                .then(|| alternatives(last))
+                .flatten()
+        });
+        match inner {
+            Some(alts) => {
+                let head = &nodes[..nodes.len() - 1];
+                let spliced: Vec<Node> = alts
+                    .iter()
+                    .map(|a| {
+                        let mut v = head.to_vec();
+                        match a {
+                            Node::Concat(av) => v.extend(av.iter().cloned()),
+                            other => v.push(other.clone()),
+                        }
+                        Node::Concat(v)
+                    })
+                    .collect();
+                out.extend(flat_branches(&spliced));
+            }
+            None => out.push(nodes),
+        }
+    }
+    out
+}
+
+/// Bound on the branches [`flat_branches`] makes.
+const MAX_FLAT: usize = 16;
 
 /// The branches of an alternation (through groups without captures).
 fn alternatives(n: &Node) -> Option<&[Node]> {

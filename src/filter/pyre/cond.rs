@@ -5,17 +5,21 @@
 //! `g` took part. It does not emit or match; `pyre::Regex::new` calls it before `mark.rs` and
 //! `emit.rs`, and keeps the original tree for the gate and the backtracker.
 //!
-//! The rewrite distributes the rest of a sequence into the alternatives that decide a group's
-//! participation, only as far as a later conditional still depends on it:
-//! `(X|Y)R` becomes `XR|YR`, `X?R` becomes `XR|R`, `X??R` becomes `R|XR`, and
-//! `(?P<g>A|B)R` becomes `(?P<g>A)R|(?P<g>B)R` (two copies of group `g`, each keeping
-//! Python's index; at most one of them takes part in a match). A group taking part in an
-//! alternative that follows it is set; groups not yet met are unset. Consecutive
-//! alternatives that agree on every group a later conditional reads are merged again, so a
-//! sequence is copied at most once per distinct outcome. The size of the result is bounded;
+//! The rewrite walks the pattern as one sequence to its end. When an element decides the
+//! participation of a group that a later conditional reads, the rest of the sequence is
+//! distributed into the element's parts: `(X|Y)R` becomes `XR|YR`, `X?R` becomes `XR|R`,
+//! `X??R` becomes `R|XR`, and `(?P<g>A|B)R` becomes `(?P<g>A)R|(?P<g>B)R` (two copies of
+//! group `g`, each keeping Python's index; at most one of them takes part in a match). Only
+//! what follows an element is ever copied into its parts, never what precedes it (that
+//! would change priorities when the preceding part can match in several ways). The parts of a
+//! group's contents must be contiguous in priority order: alternatives, optional elements,
+//! and a sequence whose only splitting element follows elements with one way to match.
+//! Consecutive parts that agree on every group a later conditional reads are kept together,
+//! and an element whose outcome no later conditional reads is resolved in place. A group is
+//! set after it closes; groups not yet met are unset. The size of the result is bounded;
 //! beyond it (or for a conditional whose group's participation depends on a repetition, a
-//! lookaround or an atomic group) the rewrite is refused and the pattern keeps the
-//! backtracking path.
+//! lookaround or an atomic group, or that is read inside its own group) the rewrite is
+//! refused and the pattern keeps the backtracking path.
 //!
 //! # Compatibility
 //! Exact for Python 3.11's `re`: its backtracker tries `X` with every way of matching `R`
@@ -28,8 +32,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::ast::{Ast, Group, GroupKind, Node, Repeat};
 
-/// Largest number of alternatives a sequence may be split into at one time.
-const MAX_PATHS: usize = 64;
+/// Largest number of parts a group's contents may be split into.
+const MAX_PARTS: usize = 16;
+
+/// Most sequences resolved for one pattern.
+const MAX_CALLS: usize = 4096;
 
 /// Largest growth of the tree, in nodes: the original size times this, plus a constant.
 const MAX_GROWTH: usize = 8;
@@ -51,12 +58,15 @@ pub(crate) fn resolve(ast: &Ast) -> Option<Res<Ast>> {
         return None;
     }
     let known: Known = groups.iter().map(|&g| (g, false)).collect();
-    let mut r = Resolver { groups };
+    let limit = size(&ast.root) * MAX_GROWTH + 1000;
+    let mut r = Resolver {
+        groups,
+        limit,
+        calls: 0,
+    };
     let out = r
-        .alts(&ast.root, &known, &BTreeSet::new())
-        .and_then(|alts| {
-            let root = alt_node(alts.into_iter().map(|(n, _)| n).collect());
-            let limit = size(&ast.root) * MAX_GROWTH + 1000;
+        .seq(std::slice::from_ref(&ast.root), &known)
+        .and_then(|root| {
             if size(&root) > limit {
                 return Err(Refused);
             }
@@ -120,21 +130,36 @@ fn concat_node(mut v: Vec<Node>) -> Node {
     }
 }
 
+/// Whether `n` has exactly one way to match at a given start (then a sequence starting with
+/// it can be split by what follows without changing priorities).
+pub(crate) fn deterministic(n: &Node) -> bool {
+    match n {
+        Node::Empty
+        | Node::Literal { .. }
+        | Node::Dot { .. }
+        | Node::Class(_)
+        | Node::Marked { .. }
+        | Node::Assert(_) => true,
+        Node::Group(g) => g.kind != GroupKind::Atomic && deterministic(&g.node),
+        Node::Concat(v) => v.iter().all(deterministic),
+        Node::Repeat(r) => Some(r.min) == r.max && deterministic(&r.node),
+        _ => false,
+    }
+}
+
 struct Resolver {
     /// Groups read by some conditional.
     groups: BTreeSet<usize>,
+    /// Size bound of any intermediate tree.
+    limit: usize,
+    /// Sequences resolved so far (bounds the work on hostile patterns).
+    calls: usize,
 }
 
 impl Resolver {
     /// Whether `n` needs rewriting: it holds a conditional or sets a group one reads.
     fn touches(&self, n: &Node) -> bool {
-        n.any(&|m| match m {
-            Node::Cond { .. } => true,
-            Node::Group(g) => {
-                matches!(&g.kind, GroupKind::Capture { index, .. } if self.groups.contains(index))
-            }
-            _ => false,
-        })
+        n.any(&|m| matches!(m, Node::Cond { .. })) || self.sets_group(n)
     }
 
     /// Whether `n` holds a group a conditional reads.
@@ -147,41 +172,145 @@ impl Resolver {
         })
     }
 
-    /// `n` (which sets no group a conditional reads) with its conditionals resolved.
-    fn static_form(&mut self, n: &Node, known: &Known) -> Res<Node> {
-        let everything = self.groups.clone();
-        let alts = self.alts(n, known, &everything)?;
-        Ok(alt_node(alts.into_iter().map(|(a, _)| a).collect()))
+    fn check(&self, n: &Node) -> Res<()> {
+        if size(n) > self.limit {
+            return Err(Refused);
+        }
+        Ok(())
     }
 
-    /// `n` as alternatives in priority order, each with the participation known after it.
-    /// `later`: groups that conditionals after `n` read (alternatives agreeing on them are
-    /// merged).
-    fn alts(
-        &mut self,
-        n: &Node,
-        known: &Known,
-        later: &BTreeSet<usize>,
-    ) -> Res<Vec<(Node, Known)>> {
+    /// `n`, which sets no group a conditional reads, with its conditionals resolved.
+    fn static_form(&mut self, n: &Node, known: &Known) -> Res<Node> {
+        let mut parts = self.parts(n, known)?;
+        if parts.len() == 1 {
+            return Ok(parts.pop().map(|(n, _)| n).unwrap_or(Node::Empty));
+        }
+        Ok(alt_node(parts.into_iter().map(|(n, _)| n).collect()))
+    }
+
+    /// The sequence `items` (to the end of the pattern) with every conditional resolved.
+    /// Whenever an element's outcome decides a group that a later conditional reads, the
+    /// rest of the sequence is distributed into the element's parts.
+    fn seq(&mut self, items: &[Node], known: &Known) -> Res<Node> {
+        self.calls += 1;
+        if self.calls > MAX_CALLS {
+            return Err(Refused);
+        }
+        let mut head = vec![];
+        for (i, e) in items.iter().enumerate() {
+            let rest = &items[i + 1..];
+            if !self.touches(e) {
+                head.push(e.clone());
+                continue;
+            }
+            // Sequences and plain groups are transparent: continue inside them.
+            let inner = match e {
+                Node::Concat(v) => Some(v.clone()),
+                Node::Group(g) if g.kind == GroupKind::NonCapture => Some(vec![g.node.clone()]),
+                _ => None,
+            };
+            if let Some(v) = inner {
+                let all: Vec<Node> = v.into_iter().chain(rest.iter().cloned()).collect();
+                head.push(self.seq(&all, known)?);
+                return Ok(concat_node(head));
+            }
+            let read_later: BTreeSet<usize> = rest.iter().flat_map(cond_groups).collect();
+            let decides = self.sets_group(e)
+                && e.any(&|m| {
+                    matches!(m, Node::Group(g) if matches!(&g.kind,
+                        GroupKind::Capture { index, .. } if read_later.contains(index)))
+                });
+            if !decides {
+                // Its outcome matters to no later conditional: resolve it in place if its
+                // parts allow (else distribute the rest, which is exact too).
+                if let Ok(n) = self.static_form(e, known) {
+                    head.push(n);
+                    continue;
+                }
+            }
+            let with_rest = |first: Node| -> Vec<Node> {
+                std::iter::once(first).chain(rest.iter().cloned()).collect()
+            };
+            let tail = match e {
+                Node::Cond { group, yes, no } => match known.get(group) {
+                    Some(true) => self.seq(&with_rest((**yes).clone()), known)?,
+                    Some(false) => self.seq(&with_rest((**no).clone()), known)?,
+                    None => return Err(Refused),
+                },
+                // `(X|Y)R` is `XR|YR`.
+                Node::Alt(v) => {
+                    let mut out = vec![];
+                    for b in v {
+                        out.push(self.seq(&with_rest(b.clone()), known)?);
+                    }
+                    alt_node(out)
+                }
+                // `X?R` is `XR|R`, `X??R` is `R|XR`.
+                Node::Repeat(r) if r.min == 0 && r.max == Some(1) && !r.possessive => {
+                    let take = self.seq(&with_rest(r.node.clone()), known)?;
+                    let skip = self.seq(rest, known)?;
+                    if r.greedy {
+                        Node::Alt(vec![take, skip])
+                    } else {
+                        Node::Alt(vec![skip, take])
+                    }
+                }
+                // `(?P<g>A|B)R` is `(?P<g>A)R|(?P<g>B)R`.
+                Node::Group(g) => {
+                    let GroupKind::Capture { index, .. } = g.kind else {
+                        return Err(Refused);
+                    };
+                    let own = index;
+                    if g.node
+                        .any(&|m| matches!(m, Node::Cond { group, .. } if *group == own))
+                    {
+                        return Err(Refused);
+                    }
+                    let parts = merge(self.parts(&g.node, known)?, &read_later);
+                    let mut out = vec![];
+                    for (part, mut k) in parts {
+                        if self.groups.contains(&own) {
+                            k.insert(own, true);
+                        }
+                        let group = Node::Group(Box::new(Group {
+                            kind: g.kind.clone(),
+                            node: part,
+                        }));
+                        let tail = self.seq(rest, &k)?;
+                        out.push(concat_node(vec![group, tail]));
+                    }
+                    alt_node(out)
+                }
+                _ => return Err(Refused),
+            };
+            self.check(&tail)?;
+            head.push(tail);
+            return Ok(concat_node(head));
+        }
+        Ok(concat_node(head))
+    }
+
+    /// `n` as contiguous parts of its paths in priority order (matching `n` is matching
+    /// the first part that matches), each with the participation known after it.
+    fn parts(&mut self, n: &Node, known: &Known) -> Res<Vec<(Node, Known)>> {
         if !self.touches(n) {
             return Ok(vec![(n.clone(), known.clone())]);
         }
         let out = match n {
             Node::Cond { group, yes, no } => match known.get(group) {
-                Some(true) => self.alts(yes, known, later)?,
-                Some(false) => self.alts(no, known, later)?,
+                Some(true) => self.parts(yes, known)?,
+                Some(false) => self.parts(no, known)?,
                 None => return Err(Refused),
             },
-            Node::Concat(v) => self.seq(v, known, later)?,
             Node::Alt(v) => {
                 let mut out = vec![];
                 for b in v {
-                    out.extend(self.alts(b, known, later)?);
+                    out.extend(self.parts(b, known)?);
                 }
                 out
             }
             Node::Group(g) => match &g.kind {
-                GroupKind::NonCapture => self.alts(&g.node, known, later)?,
+                GroupKind::NonCapture => self.parts(&g.node, known)?,
                 GroupKind::Atomic => return Err(Refused),
                 GroupKind::Capture { index, .. } => {
                     let own = *index;
@@ -191,7 +320,7 @@ impl Resolver {
                         return Err(Refused);
                     }
                     let mut out = vec![];
-                    for (a, mut k) in self.alts(&g.node, known, later)? {
+                    for (a, mut k) in self.parts(&g.node, known)? {
                         if self.groups.contains(&own) {
                             k.insert(own, true);
                         }
@@ -205,7 +334,7 @@ impl Resolver {
                 }
             },
             Node::Repeat(r) if r.min == 0 && r.max == Some(1) && !r.possessive => {
-                let body = self.alts(&r.node, known, later)?;
+                let body = self.parts(&r.node, known)?;
                 let skip = (Node::Empty, known.clone());
                 if r.greedy {
                     body.into_iter().chain([skip]).collect()
@@ -213,8 +342,9 @@ impl Resolver {
                     std::iter::once(skip).chain(body).collect()
                 }
             }
-            // A repetition (or lookaround, atomic group) whose conditionals read groups it
-            // does not set: each conditional has one branch in every iteration.
+            Node::Concat(v) => self.concat_parts(v, known)?,
+            // A repetition or lookaround whose conditionals read groups it does not set: each
+            // conditional has one branch in every iteration.
             Node::Repeat(r) if !self.sets_group(&r.node) => {
                 let body = self.static_form(&r.node, known)?;
                 let node = Node::Repeat(Box::new(Repeat {
@@ -237,44 +367,50 @@ impl Resolver {
             }
             _ => return Err(Refused),
         };
-        let out = merge(out, later);
-        if out.len() > MAX_PATHS {
+        let everything = self.groups.clone();
+        let out = merge(out, &everything);
+        if out.len() > MAX_PARTS {
             return Err(Refused);
         }
         Ok(out)
     }
 
-    /// A sequence as alternatives: each element's alternatives are distributed over what
-    /// follows as long as a later conditional depends on them.
-    fn seq(
-        &mut self,
-        items: &[Node],
-        known: &Known,
-        later: &BTreeSet<usize>,
-    ) -> Res<Vec<(Node, Known)>> {
-        let mut paths: Vec<(Vec<Node>, Known)> = vec![(vec![], known.clone())];
-        for (i, e) in items.iter().enumerate() {
-            let mut after = later.clone();
-            for rest in &items[i + 1..] {
-                after.extend(cond_groups(rest));
+    /// Parts of a sequence: only one element may split, after deterministic elements (so
+    /// the parts stay contiguous in priority order); the elements after it are resolved with
+    /// each part's knowledge and must not split.
+    fn concat_parts(&mut self, v: &[Node], known: &Known) -> Res<Vec<(Node, Known)>> {
+        let mut head = vec![];
+        let mut k = known.clone();
+        for (i, e) in v.iter().enumerate() {
+            let mut parts = self.parts(e, &k)?;
+            if parts.len() == 1 {
+                let (n, k2) = parts.pop().ok_or(Refused)?;
+                head.push(n);
+                k = k2;
+                continue;
             }
-            let mut next = vec![];
-            for (prefix, k) in paths {
-                for (a, k2) in self.alts(e, &k, &after)? {
-                    let mut p = prefix.clone();
-                    p.push(a);
-                    next.push((p, k2));
-                }
-            }
-            paths = merge_paths(next, &after);
-            if paths.len() > MAX_PATHS {
+            if !head.iter().all(deterministic) {
                 return Err(Refused);
             }
+            let mut out = vec![];
+            for (part, kp) in parts {
+                let mut nodes = head.clone();
+                nodes.push(part);
+                let mut kk = kp;
+                for after in &v[i + 1..] {
+                    let mut p = self.parts(after, &kk)?;
+                    if p.len() != 1 {
+                        return Err(Refused);
+                    }
+                    let (n, k2) = p.pop().ok_or(Refused)?;
+                    nodes.push(n);
+                    kk = k2;
+                }
+                out.push((concat_node(nodes), kk));
+            }
+            return Ok(out);
         }
-        Ok(paths
-            .into_iter()
-            .map(|(p, k)| (concat_node(p), k))
-            .collect())
+        Ok(vec![(concat_node(head), k)])
     }
 }
 
@@ -283,40 +419,8 @@ fn relevant(k: &Known, later: &BTreeSet<usize>) -> Vec<Option<bool>> {
     later.iter().map(|g| k.get(g).copied()).collect()
 }
 
-/// Merge consecutive paths (sequences) that agree on the groups in `later`, keeping their
-/// common head once: `P X | P Y` becomes `P (?:X|Y)`.
-fn merge_paths(paths: Vec<(Vec<Node>, Known)>, later: &BTreeSet<usize>) -> Vec<(Vec<Node>, Known)> {
-    let mut runs: Vec<(Vec<Vec<Node>>, Known)> = vec![];
-    for (p, k) in paths {
-        match runs.last_mut() {
-            Some((ps, lk)) if relevant(lk, later) == relevant(&k, later) => {
-                ps.push(p);
-                lk.retain(|g, v| k.get(g) == Some(v));
-            }
-            _ => runs.push((vec![p], k)),
-        }
-    }
-    runs.into_iter()
-        .map(|(mut ps, k)| {
-            if ps.len() == 1 {
-                return (ps.pop().unwrap_or_default(), k);
-            }
-            let common = (0..)
-                .take_while(|&i| {
-                    ps.iter()
-                        .all(|p| p.len() > i + 1 && p.get(i) == ps[0].get(i))
-                })
-                .count();
-            let mut head: Vec<Node> = ps[0][..common].to_vec();
-            let tails = ps.into_iter().map(|p| concat_node(p[common..].to_vec()));
-            head.push(alt_node(flatten_alts(tails.collect())));
-            (head, k)
-        })
-        .collect()
-}
-
-/// Merge consecutive alternatives that agree on the groups in `later` (their order, and so
-/// their priority, is kept).
+/// Merge consecutive parts that agree on the groups in `later` (their order, and so their
+/// priority, is kept).
 fn merge(alts: Vec<(Node, Known)>, later: &BTreeSet<usize>) -> Vec<(Node, Known)> {
     let mut out: Vec<(Vec<Node>, Known)> = vec![];
     for (n, k) in alts {
@@ -376,6 +480,18 @@ mod tests {
                 ast.root
             );
         }
+    }
+
+    #[test]
+    fn many_independent_conditionals_are_bounded() {
+        let mut p = String::new();
+        for i in 0..40 {
+            p.push_str(&format!("(?P<g{i}>a)?"));
+        }
+        for i in 0..40 {
+            p.push_str(&format!("(?(g{i})b|c)"));
+        }
+        assert!(resolved(&p).expect("has conditionals").is_err());
     }
 
     #[test]

@@ -7,16 +7,21 @@
 //!
 //! How a search runs: a pattern without Python-only constructs is compiled exactly to a
 //! `meta::Regex` twice, once with ASCII classes (used when the searched text is ASCII, which is
-//! cheaper to compile and faster to run) and once with Unicode classes (on first use). A pattern with
-//! lookarounds, backreferences, conditionals, atomic groups or possessive quantifiers gets a
-//! superset "gate" regex (lookarounds dropped, a backreference replaced by a copy of its group,
-//! a conditional by both branches); only text the gate accepts is confirmed by fancy-regex
-//! with a bounded backtracking budget. No text is ever given to an unbounded backtracker.
+//! cheaper to compile and faster to run) and once with Unicode classes (on first use). Two exact
+//! rewrites make more patterns regular: conditionals `(?(g)yes|no)` are resolved by
+//! distributing the rest of the pattern into the alternatives that decide `g` (`cond.rs`), and
+//! lookaheads on literals `(?!L)` `(?=L)` become constraints on the next atom, checked against
+//! marker bytes inserted into the text in front of every occurrence of `L` (`mark.rs`).
+//! A pattern with other lookarounds, backreferences, atomic groups or possessive quantifiers
+//! (or a rewrite beyond its size bounds) gets a superset "gate" regex (lookarounds dropped, a
+//! backreference replaced by a copy of its group, a conditional by both branches); only text
+//! the gate accepts is confirmed by fancy-regex with a bounded backtracking budget. No text is
+//! ever given to an unbounded backtracker.
 //!
 //! On ASCII text (almost every log line), the exact form is byte-oriented with ASCII classes,
-//! and group spans come from `chain.rs` (one anchored lazy-DFA pass per top-level piece)
-//! before falling back to regex-automata's capture engines; non-ASCII text uses the Unicode
-//! forms. [`GateSet`] runs many patterns' gates in one pass for the filter engine.
+//! and group spans come from `chain.rs` (DFA passes per top-level piece) before falling back
+//! to regex-automata's capture engines; non-ASCII text uses the Unicode forms. [`GateSet`]
+//! runs many patterns' gates in one pass for the filter engine.
 //!
 //! # Compatibility
 //! Same group numbering, spans and `search`/`search(pos, endpos)` results as Python 3.11's `re`
