@@ -118,23 +118,49 @@ pub(crate) struct Context<'z> {
     pub(crate) now_ymd: (i64, i64, i64),
     /// Offset cache for `mktime`.
     pub(crate) cache: &'z mut Option<zone::Span>,
-    /// The last valid (year, month, day) and its day number: lines of a log mostly share the day.
-    pub(crate) day: &'z mut (i64, i64, i64, i64),
+    /// Two most recent years as (year, day number of January 1, leap year): the dates of a log
+    /// mostly fall in one or two years (`now`'s and, when inferred, the one before).
+    pub(crate) years: &'z mut [(i64, i64, bool); 2],
 }
 
+/// Days before each month in a common year.
+const DAYS_BEFORE: [i64; 12] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
+
 impl Context<'_> {
-    /// `civil::naive` through the day cache.
+    /// `civil::naive` through the year memo.
     fn naive(&mut self, c: &Civil) -> Option<i64> {
-        let time_ok =
-            (0..24).contains(&c.hour) && (0..60).contains(&c.minute) && (0..60).contains(&c.second);
-        let tod = c.hour * 3600 + c.minute * 60 + c.second;
-        let (y, m, d, days) = *self.day;
-        if (y, m, d) == (c.year, c.month, c.day) {
-            return time_ok.then_some(days * 86_400 + tod);
+        let memo = match *self.years {
+            [(y, d, l), _] | [_, (y, d, l)] if y == c.year => Some((d, l)),
+            _ => None,
+        };
+        let Some((jan1, leap)) = memo else {
+            let t = civil::naive(c.year, c.month, c.day, c.hour, c.minute, c.second)?;
+            self.years[1] = self.years[0];
+            self.years[0] = (
+                c.year,
+                civil::days_from_civil(c.year, 1, 1),
+                civil::is_leap(c.year),
+            );
+            return Some(t);
+        };
+        let ok = (1..=12).contains(&c.month)
+            && (0..24).contains(&c.hour)
+            && (0..60).contains(&c.minute)
+            && (0..60).contains(&c.second);
+        if !ok {
+            return None;
         }
-        let t = civil::naive(c.year, c.month, c.day, c.hour, c.minute, c.second)?;
-        *self.day = (c.year, c.month, c.day, t.div_euclid(86_400));
-        Some(t)
+        let feb29 = i64::from(leap && c.month > 2);
+        let len = match c.month {
+            2 => 28 + i64::from(leap),
+            4 | 6 | 9 | 11 => 30,
+            _ => 31,
+        };
+        if !(1..=len).contains(&c.day) {
+            return None;
+        }
+        let days = jan1 + DAYS_BEFORE[(c.month - 1) as usize] + feb29 + c.day - 1;
+        Some(days * 86_400 + c.hour * 3600 + c.minute * 60 + c.second)
     }
 }
 
@@ -339,7 +365,15 @@ pub(crate) fn finish(
     if assume_year && t as f64 > ctx.now_local + 86_400.0 {
         // replace(year=year-1, month=month, day=day), keeping the (corrected) time of day.
         let tod = t.rem_euclid(86_400);
-        t = civil::naive(year - 1, month, day, 0, 0, 0).ok_or(ConvError::Value)? + tod;
+        let last_year = Civil {
+            year: year - 1,
+            month,
+            day,
+            hour: 0,
+            minute: 0,
+            second: 0,
+        };
+        t = ctx.naive(&last_year).ok_or(ConvError::Value)? + tod;
     }
     if tzoffset.is_some() {
         Ok(Converted {
@@ -399,4 +433,49 @@ pub(crate) fn tai64n(text: &str) -> Result<Converted, ConvError> {
         time: v as f64,
         integral: true,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The year memo gives `civil::naive`'s answer, memo hit or miss, valid date or not.
+    #[test]
+    fn naive_memo_equals_civil() {
+        let local = TimeZone::utc();
+        let mut cache = None;
+        let mut years = [(i64::MIN, 0, false); 2];
+        let mut ctx = Context {
+            now_local: 0.0,
+            local: &local,
+            default_tz: None,
+            mktime_hint: None,
+            now_ymd: (1970, 1, 1),
+            cache: &mut cache,
+            years: &mut years,
+        };
+        let mut n = 0;
+        for year in [0, 1, 1900, 2000, 2023, 2024, 2024, 2025, 2100, 9999, 10_000] {
+            for month in 0..=13 {
+                for day in [0, 1, 15, 28, 29, 30, 31, 32] {
+                    for (hour, minute, second) in
+                        [(0, 0, 0), (23, 59, 59), (24, 0, 0), (0, 60, 0), (0, 0, 60)]
+                    {
+                        let c = Civil {
+                            year,
+                            month,
+                            day,
+                            hour,
+                            minute,
+                            second,
+                        };
+                        let want = civil::naive(year, month, day, hour, minute, second);
+                        assert_eq!(ctx.naive(&c), want, "{c:?}");
+                        n += usize::from(want.is_some());
+                    }
+                }
+            }
+        }
+        assert!(n > 500, "only {n} valid dates");
+    }
 }

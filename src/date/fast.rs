@@ -337,9 +337,15 @@ impl Fast {
 
     /// The result of `search(hay, pos)` and the values of its match, when the date at the first
     /// start `search` tries has the straight-line shape of `quick_*` (so that start wins) and a
-    /// zone the values can hold. None means "ask `search`".
+    /// zone the values can hold. None means "ask `search`". Without `SPANS`, `out` is scratch
+    /// (only a zone span is written), for a caller that needs the values alone.
     #[inline(always)]
-    pub(crate) fn quick(&self, hay: &[u8], pos: usize, out: &mut Spans) -> Option<(Found, Values)> {
+    pub(crate) fn quick<const SPANS: bool>(
+        &self,
+        hay: &[u8],
+        pos: usize,
+        out: &mut Spans,
+    ) -> Option<(Found, Values)> {
         let h = Hay { h: hay };
         let end_ok = |e: usize| !(e > 0 && word(h.at(e - 1)) && e < hay.len() && word(h.at(e)));
         let (start, p) = match self.prefix {
@@ -359,9 +365,9 @@ impl Fast {
             Prefix::LineBegin => (0, line_begin_skip(hay)),
         };
         let (e, v) = match self.base {
-            Base::Iso => self.quick_iso(&h, p, out, &end_ok),
-            Base::Syslog => self.quick_syslog(&h, p, out, &end_ok),
-            Base::Apache => self.quick_apache(&h, p, out, &end_ok),
+            Base::Iso => self.quick_iso::<SPANS>(&h, p, out, &end_ok),
+            Base::Syslog => self.quick_syslog::<SPANS>(&h, p, out, &end_ok),
+            Base::Apache => self.quick_apache::<SPANS>(&h, p, out, &end_ok),
         }?;
         let found = Found {
             start,
@@ -385,15 +391,15 @@ impl Fast {
         // enumeration would accept (see `quick_*`); otherwise the enumeration decides.
         match self.base {
             Base::Iso => self
-                .quick_iso(h, p, out, ok)
+                .quick_iso::<true>(h, p, out, ok)
                 .map(|(e, _)| e)
                 .or_else(|| self.iso(h, p, out, ok)),
             Base::Syslog => self
-                .quick_syslog(h, p, out, ok)
+                .quick_syslog::<true>(h, p, out, ok)
                 .map(|(e, _)| e)
                 .or_else(|| self.syslog(h, p, out, ok)),
             Base::Apache => self
-                .quick_apache(h, p, out, ok)
+                .quick_apache::<true>(h, p, out, ok)
                 .map(|(e, _)| e)
                 .or_else(|| self.apache(h, p, out, ok)),
         }
@@ -406,7 +412,7 @@ impl Fast {
     /// where it has a digit), so the first match the enumeration of `syslog` would accept is
     /// this one. Any other text returns None and the enumeration decides.
     #[inline(always)]
-    fn quick_syslog(
+    fn quick_syslog<const SPANS: bool>(
         &self,
         h: &Hay<'_>,
         p: usize,
@@ -431,13 +437,15 @@ impl Fast {
         if !shape || c == b'.' || (c == b' ' && h.digit(e + 1)) || !ok(e) {
             return None;
         }
-        out[Field::LowA as usize] = None;
-        out[Field::LowB as usize] = Some((p, p + 3));
-        out[Field::D as usize] = Some((p + 4, p + 6));
-        out[Field::H as usize] = Some((p + 7, p + 9));
-        out[Field::M as usize] = Some((p + 10, p + 12));
-        out[Field::S as usize] = Some((p + 13, p + 15));
-        out[Field::Y as usize] = None;
+        if SPANS {
+            out[Field::LowA as usize] = None;
+            out[Field::LowB as usize] = Some((p, p + 3));
+            out[Field::D as usize] = Some((p + 4, p + 6));
+            out[Field::H as usize] = Some((p + 7, p + 9));
+            out[Field::M as usize] = Some((p + 10, p + 12));
+            out[Field::S as usize] = Some((p + 13, p + 15));
+            out[Field::Y as usize] = None;
+        }
         let civil = Civil {
             year: 0,
             month,
@@ -462,7 +470,7 @@ impl Fast {
     /// `quick_syslog`, the fixed part is the first path the enumeration tries that can reach
     /// its tail; when no tail is accepted the enumeration decides.
     #[inline(always)]
-    fn quick_iso(
+    fn quick_iso<const SPANS: bool>(
         &self,
         h: &Hay<'_>,
         p: usize,
@@ -485,12 +493,14 @@ impl Fast {
         if !shape {
             return None;
         }
-        out[Field::Y as usize] = Some((p, p + 4));
-        out[Field::LowM as usize] = Some((p + 5, p + 7));
-        out[Field::D as usize] = Some((p + 8, p + 10));
-        out[Field::H as usize] = Some((p + 11, p + 13));
-        out[Field::M as usize] = Some((p + 14, p + 16));
-        out[Field::S as usize] = Some((p + 17, p + 19));
+        if SPANS {
+            out[Field::Y as usize] = Some((p, p + 4));
+            out[Field::LowM as usize] = Some((p + 5, p + 7));
+            out[Field::D as usize] = Some((p + 8, p + 10));
+            out[Field::H as usize] = Some((p + 11, p + 13));
+            out[Field::M as usize] = Some((p + 14, p + 16));
+            out[Field::S as usize] = Some((p + 17, p + 19));
+        }
         let s = p + 19;
         let civil = Civil {
             year: d2(b[0], b[1]) * 100 + d2(b[2], b[3]),
@@ -511,7 +521,7 @@ impl Fast {
     /// B4's common shape `dd/Mon/YYYY[ :]HH:MM:SS` (two-digit day), then the same fraction and
     /// zone enumeration as `apache` (see `quick_iso`).
     #[inline(always)]
-    fn quick_apache(
+    fn quick_apache<const SPANS: bool>(
         &self,
         h: &Hay<'_>,
         p: usize,
@@ -535,12 +545,14 @@ impl Fast {
         if !shape {
             return None;
         }
-        out[Field::D as usize] = Some((p, p + 2));
-        out[Field::LowB as usize] = Some((p + 3, p + 6));
-        out[Field::Y as usize] = Some((p + 7, p + 11));
-        out[Field::H as usize] = Some((p + 12, p + 14));
-        out[Field::M as usize] = Some((p + 15, p + 17));
-        out[Field::S as usize] = Some((p + 18, p + 20));
+        if SPANS {
+            out[Field::D as usize] = Some((p, p + 2));
+            out[Field::LowB as usize] = Some((p + 3, p + 6));
+            out[Field::Y as usize] = Some((p + 7, p + 11));
+            out[Field::H as usize] = Some((p + 12, p + 14));
+            out[Field::M as usize] = Some((p + 15, p + 17));
+            out[Field::S as usize] = Some((p + 18, p + 20));
+        }
         let s = p + 20;
         let civil = Civil {
             year: d2(b[7], b[8]) * 100 + d2(b[9], b[10]),

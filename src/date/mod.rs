@@ -145,8 +145,8 @@ pub struct DateDetector {
     now_ymd: (i64, (i64, i64, i64)),
     /// The last `now` (its bits) and its local naive value.
     now_memo: Option<(u64, f64)>,
-    /// `Context::day`.
-    day_memo: (i64, i64, i64, i64),
+    /// `Context::years`.
+    year_memo: [(i64, i64, bool); 2],
     /// The prefilter of the general scan, built at its first use.
     set: SetState,
     default_pattern: Option<String>,
@@ -258,9 +258,16 @@ fn hit(
     }
 }
 
-/// Branch-free OR reduction (vectorizes; `str::is_ascii` loops per byte on short strings).
+/// Branch-free OR reduction, eight bytes at a time (`str::is_ascii` loops per byte on short
+/// strings, and a date prefix is short).
 fn is_ascii(b: &[u8]) -> bool {
-    b.iter().fold(0u8, |acc, &c| acc | c) < 0x80
+    let mut words = b.chunks_exact(8);
+    let mut acc = 0u64;
+    for w in &mut words {
+        acc |= u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+    }
+    let tail = words.remainder().iter().fold(0u8, |a, &c| a | c);
+    acc & 0x8080_8080_8080_8080 == 0 && tail < 0x80
 }
 
 fn isalnum(c: Option<char>) -> bool {
@@ -337,7 +344,7 @@ impl DateDetector {
             mktime_cache: None,
             now_ymd: (i64::MIN, (1970, 1, 1)),
             now_memo: None,
-            day_memo: (i64::MIN, 0, 0, 0),
+            year_memo: [(i64::MIN, 0, false); 2],
             set: SetState::Unbuilt,
             default_pattern: datepattern.map(str::to_string),
         })
@@ -409,7 +416,7 @@ impl DateDetector {
             local: &self.local,
             default_tz: self.default_tz,
             mktime_hint: self.mktime_hint,
-            day: &mut self.day_memo,
+            years: &mut self.year_memo,
         };
         let t = &self.templates[i];
         let f = Fields {
@@ -473,7 +480,8 @@ impl DateDetector {
             }
             (&b[..e], d)
         };
-        let (m, values) = match fast.quick(hay, pos, &mut t.spans) {
+        // Spans are read only by `convert` after a `search`: the values suffice here.
+        let (m, values) = match fast.quick::<false>(hay, pos, &mut t.spans) {
             Some((m, v)) => (m, Some(v)),
             None => (fast.search(hay, pos, &mut t.spans)?, None),
         };
@@ -514,7 +522,7 @@ impl DateDetector {
             local: &self.local,
             default_tz: self.default_tz,
             mktime_hint: self.mktime_hint,
-            day: &mut self.day_memo,
+            years: &mut self.year_memo,
         };
         let mut c = v.civil;
         if v.assume_year {

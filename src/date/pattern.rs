@@ -554,8 +554,9 @@ impl Compiled {
 /// `MatchKind::All` reports every pattern that has a match. Templates it does not cover
 /// (fancy-regex, hand-written epoch) are always searched.
 pub(crate) struct MatchSet {
-    re: meta::Regex,
-    cache: meta::Cache,
+    /// Shared by every detector with the same templates, and so is its search cache (one per
+    /// thread, about 3 MB for the default list): a cache per detector would cost that per jail.
+    re: std::sync::Arc<meta::Regex>,
     found: regex_automata::PatternSet,
     /// Pattern of each template, by creation index.
     pattern: Vec<Option<regex_automata::PatternID>>,
@@ -577,7 +578,7 @@ impl MatchSet {
         if texts.len() < 2 {
             return None;
         }
-        type Cache = Mutex<HashMap<Vec<String>, meta::Regex>>;
+        type Cache = Mutex<HashMap<Vec<String>, std::sync::Arc<meta::Regex>>>;
         static CACHE: OnceLock<Cache> = OnceLock::new();
         let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
         let cached = cache.lock().ok().and_then(|m| m.get(&texts).cloned());
@@ -592,6 +593,7 @@ impl MatchSet {
                     )
                     .build_many(&texts)
                     .ok()?;
+                let re = std::sync::Arc::new(re);
                 if let Ok(mut m) = cache.lock() {
                     m.insert(texts, re.clone());
                 }
@@ -599,7 +601,6 @@ impl MatchSet {
             }
         };
         Some(MatchSet {
-            cache: re.create_cache(),
             found: regex_automata::PatternSet::new(re.pattern_len()),
             re,
             pattern,
@@ -610,8 +611,7 @@ impl MatchSet {
     pub(crate) fn scan(&mut self, line: &str) {
         self.found.clear();
         let input = regex_automata::Input::new(line);
-        self.re
-            .which_overlapping_matches_with(&mut self.cache, &input, &mut self.found);
+        self.re.which_overlapping_matches(&input, &mut self.found);
     }
 
     /// Whether template `id` (creation index) may match the last scanned line.
