@@ -380,15 +380,7 @@ impl Builder<'_, '_> {
         let mut lit = leading_literal(rest);
         // A marker may sit in front of any character that can follow it: only the literal's
         // first character may have markers in front (the search backs over those).
-        if let Some(k) = (1..lit.len()).find(|&k| {
-            self.em
-                .marks
-                .iter()
-                .flatten()
-                .any(|&c| c as u32 == u32::from(lit[k]))
-        }) {
-            lit.truncate(k);
-        }
+        self.truncate_at_markers(&mut lit);
         if lit.is_empty() {
             return Ok(None);
         }
