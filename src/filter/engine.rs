@@ -26,12 +26,13 @@
 //! `tuple_X` groups are kept as plain groups (fail2ban builds a tuple; no stock filter uses them).
 //! `line_buffer()` is kept up to date only for `maxlines > 1` (the only case anyone reads it).
 //!
-//! Speed: two rejection gates (`pyre::GateSet`-style combined DFAs) avoid capture work. The
-//! content gate tells which failregexes may match the text they see, so only those are searched
-//! with captures. In first-match mode (server, `-o`) the line gate, built from the failregexes
-//! without their leading `^`, rejects a whole line before the prefregex when no failregex can
-//! match anywhere in it; it is only built when that is sound (one-line buffers, a prefregex whose
-//! `<F-CONTENT>` runs to the end of the line, no other `^`/`\A`, no word boundary after the `^`).
+//! Speed: two rejection gates avoid capture work. In first-match mode (server, `-o`) with
+//! one-line buffers, the line gate (`super::composed`: the prefregex composed with each
+//! failregex, one anchored leftmost-first lazy DFA) rejects a line before any regex runs, or names
+//! the first failregex that may match, so those before it are skipped. Otherwise (check-all mode,
+//! multi-line buffers, or after the line gate's candidate did not match) the content gate
+//! (`pyre::GateSet`) tells which failregexes may match the text they see. Group names are shared
+//! `Arc<str>`s and groups are moved, not copied, into the failure.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
