@@ -906,8 +906,17 @@ impl Filter {
             self.line_buffer.clear();
             self.line_buffer.push(line);
         }
-        let org = self.line_buffer.clone();
-        let mut buf: Option<String> = Some(Filter::buffer_text(&org));
+        // The buffer as it was before this line's search (one line: that line, no copy).
+        let org_one: [Line; 1];
+        let org_many: Vec<Line>;
+        let org: &[Line] = if self.maxlines == 1 {
+            org_one = [self.line_buffer[0].clone()];
+            &org_one
+        } else {
+            org_many = self.line_buffer.clone();
+            &org_many
+        };
+        let mut buf: Option<String> = Some(Filter::buffer_text(org));
         if !self.ignoreregex.is_empty()
             && self.ignoreregex.len() + 2 < self.failregex.len()
             && self.ignore_line(buf.as_deref().unwrap_or(""), None, &mut out)
@@ -917,7 +926,7 @@ impl Filter {
 
         let mut pre_groups: Vec<(GroupName, Option<String>)> = Vec::new();
         if let Some(p) = &self.prefregex {
-            let hit = p.search(buf.as_deref().unwrap_or(""), &org);
+            let hit = p.search(buf.as_deref().unwrap_or(""), org);
             self.pref_matched = hit.is_some();
             out.prefregex_matched = self.pref_matched;
             let Some(hit) = hit else {
@@ -980,7 +989,7 @@ impl Filter {
                 buf = Some(cur);
                 continue;
             }
-            let Some(mut hit) = self.failregex[idx].search(&cur, &org) else {
+            let Some(mut hit) = self.failregex[idx].search(&cur, org) else {
                 buf = Some(cur);
                 continue;
             };
