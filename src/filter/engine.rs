@@ -31,8 +31,9 @@
 //! failregex, one anchored leftmost-first lazy DFA) rejects a line before any regex runs, or names
 //! the first failregex that may match, so those before it are skipped. Otherwise (check-all mode,
 //! multi-line buffers, or after the line gate's candidate did not match) the content gate
-//! (`pyre::GateSet`) tells which failregexes may match the text they see. Group names are shared
-//! `Arc<str>`s and groups are moved, not copied, into the failure.
+//! (`pyre::GateSet`) tells which failregexes may match the text they see. Group names are
+//! interned (`GroupName`: copied and compared as pointers) and groups are moved, not copied,
+//! into the failure.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -110,8 +111,62 @@ impl TupleLine {
 /// A buffered line, shared between the buffer and failures.
 pub type Line = Arc<TupleLine>;
 
-/// A group name, shared between the compiled regex and every failure it finds.
-pub type GroupName = Arc<str>;
+/// A group name: interned for the life of the process, so that it is copied and compared as a
+/// pointer (no reference counting, no string comparison on the per-line path).
+///
+/// Names come only from filter definitions (group names and fail2ban's fixed keys), never from
+/// log text, so the interned set stays as small as the configuration's set of names; a reload
+/// adds only names it has not seen.
+#[derive(Clone, Copy)]
+pub struct GroupName(&'static str);
+
+impl GroupName {
+    /// The interned name `s`.
+    pub fn new(s: &str) -> GroupName {
+        static NAMES: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
+        let mut names = NAMES
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = names.iter().find(|n| **n == s) {
+            return GroupName(n);
+        }
+        let n: &'static str = Box::leak(s.to_string().into_boxed_str());
+        names.push(n);
+        GroupName(n)
+    }
+    /// The name.
+    pub fn as_str(&self) -> &'static str {
+        self.0
+    }
+}
+
+impl PartialEq for GroupName {
+    fn eq(&self, other: &GroupName) -> bool {
+        // Interned: equal names are the same string.
+        std::ptr::eq(self.0, other.0)
+    }
+}
+
+impl Eq for GroupName {}
+
+impl std::ops::Deref for GroupName {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.0
+    }
+}
+
+impl std::fmt::Debug for GroupName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.0, f)
+    }
+}
+
+impl std::fmt::Display for GroupName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
 
 /// The failure dict of fail2ban: named groups plus the bookkeeping keys.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -150,14 +205,14 @@ impl FailData {
     pub fn set(&mut self, k: &str, v: Option<String>) {
         match self.groups.iter_mut().find(|(n, _)| &**n == k) {
             Some(e) => e.1 = v,
-            None => self.groups.push((Arc::from(k), v)),
+            None => self.groups.push((GroupName::new(k), v)),
         }
     }
-    /// `d[k] = v` with a shared name (no allocation for the name).
-    pub fn set_name(&mut self, k: &GroupName, v: Option<String>) {
-        match self.groups.iter_mut().find(|(n, _)| n == k) {
+    /// `d[k] = v` with an interned name.
+    pub fn set_name(&mut self, k: GroupName, v: Option<String>) {
+        match self.groups.iter_mut().find(|(n, _)| *n == k) {
             Some(e) => e.1 = v,
-            None => self.groups.push((k.clone(), v)),
+            None => self.groups.push((k, v)),
         }
     }
     /// `d.pop(k, None)`.
@@ -253,7 +308,7 @@ impl CompiledRegex {
         let names: Vec<(usize, GroupName)> = regex
             .group_names()
             .into_iter()
-            .map(|(i, n)| (i, Arc::from(n)))
+            .map(|(i, n)| (i, GroupName::new(&n)))
             .collect();
         let mut alts: Vec<(GroupName, GroupName)> = names
             .iter()
@@ -269,10 +324,10 @@ impl CompiledRegex {
                     }
                     _ => rest,
                 };
-                Some((n.clone(), Arc::from(tags::map_tag_to_opt(base))))
+                Some((*n, GroupName::new(&tags::map_tag_to_opt(base))))
             })
             .collect();
-        alts.sort();
+        alts.sort_by(|a, b| (a.0.as_str(), a.1.as_str()).cmp(&(b.0.as_str(), b.1.as_str())));
         let mut skiplines = Vec::new();
         for k in 0.. {
             let want = format!("skiplines{k}");
@@ -306,11 +361,8 @@ impl CompiledRegex {
         let caps = self.regex.search(buf)?;
         let (start, end) = caps.get(0).unwrap_or((0, 0));
         let text = |i: usize| caps.get(i).map(|(s, e)| buf[s..e].to_string());
-        let mut groups: Vec<(GroupName, Option<String>)> = self
-            .names
-            .iter()
-            .map(|(i, n)| (n.clone(), text(*i)))
-            .collect();
+        let mut groups: Vec<(GroupName, Option<String>)> =
+            self.names.iter().map(|(i, n)| (*n, text(*i))).collect();
         for (k, n) in &self.alts {
             let v = groups
                 .iter()
@@ -321,7 +373,7 @@ impl CompiledRegex {
                 match cur {
                     Some(e) if e.1.as_deref().is_some_and(|x| !x.is_empty()) => {}
                     Some(e) => e.1 = Some(v),
-                    None => groups.push((n.clone(), Some(v))),
+                    None => groups.push((*n, Some(v))),
                 }
             }
         }
@@ -1022,7 +1074,7 @@ impl Filter {
                     ..FailData::default()
                 };
                 for (k, v) in hit_groups {
-                    merged.set_name(&k, v);
+                    merged.set_name(k, v);
                 }
                 merged
             };
@@ -1208,7 +1260,7 @@ impl Filter {
                     }
                     for (k, v) in fail.groups {
                         if v.is_some() {
-                            e.set_name(&k, v);
+                            e.set_name(k, v);
                         }
                     }
                 }
@@ -1272,5 +1324,25 @@ impl Finding {
             tags,
             regex: self.regex,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_names_are_interned() {
+        let a = GroupName::new("user");
+        let b = GroupName::new(&String::from("user"));
+        assert_eq!(a, b);
+        assert!(std::ptr::eq(a.as_str(), b.as_str()));
+        assert_ne!(a, GroupName::new("ip4"));
+        assert_eq!(format!("{a:?} {a}"), "\"user\" user");
+        let mut d = FailData::default();
+        d.set("user", Some("x".into()));
+        d.set_name(b, Some("y".into()));
+        assert_eq!(d.groups.len(), 1);
+        assert_eq!(d.get("user"), Some("y"));
     }
 }
