@@ -146,10 +146,10 @@ impl Hay<'_> {
         }
         c
     }
-    /// `[0-2]?\d` (the hour of `%k`)
-    fn hour_k(&self, p: usize) -> Cands {
+    /// `[0-hi]?\d`, longest first.
+    fn optional_tens(&self, p: usize, hi: u8) -> Cands {
         let mut c = Cands::new();
-        if self.in_range(p, b'0', b'2') && self.digit(p + 1) {
+        if self.in_range(p, b'0', hi) && self.digit(p + 1) {
             c.push(2);
         }
         if self.digit(p) {
@@ -157,16 +157,13 @@ impl Hay<'_> {
         }
         c
     }
+    /// `[0-2]?\d` (the hour of `%k`)
+    fn hour_k(&self, p: usize) -> Cands {
+        self.optional_tens(p, b'2')
+    }
     /// `[0-5]?\d`
     fn minute(&self, p: usize) -> Cands {
-        let mut c = Cands::new();
-        if self.in_range(p, b'0', b'5') && self.digit(p + 1) {
-            c.push(2);
-        }
-        if self.digit(p) {
-            c.push(1);
-        }
-        c
+        self.optional_tens(p, b'5')
     }
     /// `[0-5]?\d|6[0-1]`
     fn second(&self, p: usize) -> Cands {
