@@ -175,20 +175,51 @@ pub(crate) enum Verdict {
 }
 
 /// The prefregex part with its named groups renamed, so that they cannot clash with the
-/// failregex's (the composition is only a gate; names do not matter). Groups referred to by
+/// failregex's (the composition is only a gate; names do not matter). Only real group syntax
+/// is renamed: not an escaped `(` nor text inside a class. Groups referred to by
 /// number keep their numbers: the prefix's groups come first.
 fn rename_groups(p: &str) -> String {
-    let s = p.replace("(?P<", "(?P<pre__").replace("(?P=", "(?P=pre__");
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s.as_str();
-    while let Some(i) = rest.find("(?(") {
-        out.push_str(&rest[..i + 3]);
-        rest = &rest[i + 3..];
-        if !rest.starts_with(|c: char| c.is_ascii_digit()) {
-            out.push_str("pre__");
+    let b = p.as_bytes();
+    let mut out = String::with_capacity(p.len() + 16);
+    let (mut i, mut in_class, mut from) = (0, false, 0);
+    while i < b.len() {
+        match b[i] {
+            // An escaped character (an escaped `(` is no group).
+            b'\\' => {
+                i += 2;
+                continue;
+            }
+            b'[' if !in_class => {
+                in_class = true;
+                if b.get(i + 1) == Some(&b'^') {
+                    i += 1;
+                }
+                if b.get(i + 1) == Some(&b']') {
+                    i += 1;
+                }
+            }
+            b']' if in_class => in_class = false,
+            b'(' if !in_class => {
+                let rest = &p[i..];
+                let head = ["(?P<", "(?P=", "(?("]
+                    .into_iter()
+                    .find(|h| rest.starts_with(h));
+                if let Some(h) = head {
+                    let named = !rest[h.len()..].starts_with(|c: char| c.is_ascii_digit());
+                    if named {
+                        out.push_str(&p[from..i + h.len()]);
+                        out.push_str("pre__");
+                        from = i + h.len();
+                    }
+                    i += h.len();
+                    continue;
+                }
+            }
+            _ => {}
         }
+        i += 1;
     }
-    out.push_str(rest);
+    out.push_str(&p[from.min(p.len())..]);
     out
 }
 
@@ -289,6 +320,16 @@ mod tests {
             Verdict::First(1),
             "non-ASCII text uses the Unicode form"
         );
+    }
+
+    #[test]
+    fn renames_only_real_groups() {
+        assert_eq!(
+            rename_groups(r"^(?P<a>x)(?P=a)(?(a)y|z)(?(1)y)"),
+            r"^(?P<pre__a>x)(?P=pre__a)(?(pre__a)y|z)(?(1)y)"
+        );
+        assert_eq!(rename_groups(r"\(?P<a>[(?P<b]"), r"\(?P<a>[(?P<b]");
+        assert_eq!(rename_groups(r"[]](?P<c>.)"), r"[]](?P<pre__c>.)");
     }
 
     #[test]
