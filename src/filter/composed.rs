@@ -179,48 +179,61 @@ pub(crate) enum Verdict {
 /// is renamed: not an escaped `(` nor text inside a class. Groups referred to by
 /// number keep their numbers: the prefix's groups come first.
 fn rename_groups(p: &str) -> String {
-    let b = p.as_bytes();
     let mut out = String::with_capacity(p.len() + 16);
-    let (mut i, mut in_class, mut from) = (0, false, 0);
-    while i < b.len() {
-        match b[i] {
-            // An escaped character (an escaped `(` is no group).
-            b'\\' => {
-                i += 2;
-                continue;
+    let mut from = 0;
+    for i in syntax_positions(p).filter(|&i| p.as_bytes()[i] == b'(') {
+        let rest = &p[i..];
+        let head = ["(?P<", "(?P=", "(?("]
+            .into_iter()
+            .find(|h| rest.starts_with(h));
+        if let Some(h) = head {
+            if !rest[h.len()..].starts_with(|c: char| c.is_ascii_digit()) {
+                out.push_str(&p[from..i + h.len()]);
+                out.push_str("pre__");
+                from = i + h.len();
             }
-            b'[' if !in_class => {
-                in_class = true;
-                if b.get(i + 1) == Some(&b'^') {
-                    i += 1;
-                }
-                if b.get(i + 1) == Some(&b']') {
-                    i += 1;
-                }
-            }
-            b']' if in_class => in_class = false,
-            b'(' if !in_class => {
-                let rest = &p[i..];
-                let head = ["(?P<", "(?P=", "(?("]
-                    .into_iter()
-                    .find(|h| rest.starts_with(h));
-                if let Some(h) = head {
-                    let named = !rest[h.len()..].starts_with(|c: char| c.is_ascii_digit());
-                    if named {
-                        out.push_str(&p[from..i + h.len()]);
-                        out.push_str("pre__");
-                        from = i + h.len();
+        }
+    }
+    out.push_str(&p[from..]);
+    out
+}
+
+/// The byte offsets of a Python pattern's syntax outside character classes: every character
+/// there, an escape as the offset of its backslash (the escaped character is not reported).
+fn syntax_positions(p: &str) -> impl Iterator<Item = usize> + '_ {
+    let b = p.as_bytes();
+    let (mut i, mut in_class) = (0, false);
+    std::iter::from_fn(move || {
+        while i < b.len() {
+            let at = i;
+            match b[at] {
+                b'\\' => {
+                    i += 2;
+                    if !in_class {
+                        return Some(at);
                     }
-                    i += h.len();
                     continue;
                 }
+                b'[' if !in_class => {
+                    in_class = true;
+                    if b.get(i + 1) == Some(&b'^') {
+                        i += 1;
+                    }
+                    if b.get(i + 1) == Some(&b']') {
+                        i += 1;
+                    }
+                }
+                b']' if in_class => in_class = false,
+                _ if !in_class => {
+                    i += 1;
+                    return Some(at);
+                }
+                _ => {}
             }
-            _ => {}
+            i += 1;
         }
-        i += 1;
-    }
-    out.push_str(&p[from.min(p.len())..]);
-    out
+        None
+    })
 }
 
 /// A failregex as it can follow the prefregex part: without its leading `^` (it matches at the
@@ -237,37 +250,19 @@ fn composable_body(f: &str) -> Option<String> {
         return None;
     }
     let b = rest.as_bytes();
-    let (mut i, mut in_class) = (0, false);
-    while i < b.len() {
-        match b[i] {
-            b'\\' => {
-                let next = b.get(i + 1).copied();
-                if !in_class && (next == Some(b'A') || next.is_some_and(|c| c.is_ascii_digit())) {
-                    return None;
-                }
-                i += 2;
-                continue;
+    for i in syntax_positions(rest) {
+        let next = b.get(i + 1).copied();
+        let refused = match b[i] {
+            b'\\' => next == Some(b'A') || next.is_some_and(|c| c.is_ascii_digit()),
+            b'^' => true,
+            b'(' => {
+                rest[i..].starts_with("(?(") && b.get(i + 3).is_some_and(|c| c.is_ascii_digit())
             }
-            b'[' if !in_class => {
-                in_class = true;
-                if b.get(i + 1) == Some(&b'^') {
-                    i += 1;
-                }
-                if b.get(i + 1) == Some(&b']') {
-                    i += 1;
-                }
-            }
-            b']' if in_class => in_class = false,
-            b'^' if !in_class => return None,
-            b'(' if !in_class
-                && rest[i..].starts_with("(?(")
-                && b.get(i + 3).is_some_and(|c| c.is_ascii_digit()) =>
-            {
-                return None;
-            }
-            _ => {}
+            _ => false,
+        };
+        if refused {
+            return None;
         }
-        i += 1;
     }
     Some(if anchored {
         rest.to_string()
@@ -330,6 +325,7 @@ mod tests {
         );
         assert_eq!(rename_groups(r"\(?P<a>[(?P<b]"), r"\(?P<a>[(?P<b]");
         assert_eq!(rename_groups(r"[]](?P<c>.)"), r"[]](?P<pre__c>.)");
+        assert_eq!(rename_groups("é(?P<d>ü)"), "é(?P<pre__d>ü)");
     }
 
     #[test]

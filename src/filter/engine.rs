@@ -346,11 +346,6 @@ impl CompiledRegex {
         })
     }
 
-    /// The pyre translations (for diagnostics).
-    pub fn regex_translation(&self) -> &pyre::Translation {
-        self.regex.translation()
-    }
-
     /// Whether the regex has one of the named groups.
     fn has_group(&self, wanted: &[&str]) -> bool {
         self.names.iter().any(|(_, n)| wanted.contains(&&**n))
@@ -1063,7 +1058,7 @@ impl Filter {
                 buf = Some(cur.clone());
             }
             let hit_groups = std::mem::take(&mut hit.groups);
-            let fail = if pre_groups.is_empty() {
+            let mut fail = if pre_groups.is_empty() {
                 FailData {
                     groups: hit_groups,
                     ..FailData::default()
@@ -1078,7 +1073,6 @@ impl Filter {
                 }
                 merged
             };
-            let mut fail = fail;
             let mlfid = fail.get("mlfid").map(str::to_string);
             let shared: Option<Shared> = match &mlfid {
                 Some(m) => {
