@@ -24,6 +24,7 @@
 //! matches, which is what the split finds. A final alternation takes its first branch that
 //! matches (nothing follows it), which the branch DFAs find.
 
+use regex_automata::dfa::{Automaton, StartKind, dense};
 use regex_automata::{Anchored, Input, MatchKind, meta};
 
 use super::ast::{Assertion, Ast, GroupKind, Node, Repeat};
@@ -52,7 +53,7 @@ struct Alternative {
     /// The text every match of the branch starts with, if any (a cheap first test).
     head: Option<Lit>,
     /// The branch without groups.
-    re: meta::Regex,
+    re: Anch,
     chain: Chain,
 }
 
@@ -63,20 +64,81 @@ struct Split {
     /// At least one atom.
     min1: bool,
     /// The repetition made greedy: its anchored match ends at the reach.
-    reach: meta::Regex,
+    reach: Anch,
     /// Every piece after this one, as one regex without groups.
-    rest: meta::Regex,
+    rest: Anch,
     /// The ASCII literal `rest` starts with (not empty).
     lit: Vec<u8>,
 }
 
 #[derive(Debug, Clone)]
 struct Piece {
-    re: meta::Regex,
+    /// The piece as one regex without groups (pieces other than [`Kind::Nested`]).
+    re: Option<Anch>,
+    /// The piece with its groups ([`Kind::Nested`] only).
+    caps: Option<meta::Regex>,
     kind: Kind,
     split: Option<Split>,
     /// A piece that is fixed text (see [`Lit`]): matched by comparing bytes.
     lit: Option<Lit>,
+}
+
+/// An anchored matcher for a piece without groups: a fully built DFA when the piece's DFA is
+/// small (no cache, no pool, a few nanoseconds of set-up per call), else the lazy `meta` form.
+#[derive(Debug, Clone)]
+enum Anch {
+    Dense(dense::DFA<Vec<u32>>),
+    Meta(meta::Regex),
+}
+
+/// Bound on the memory of one piece's fully built DFA (and of its determinization).
+const DENSE_LIMIT: usize = 64 * 1024;
+
+impl Anch {
+    /// Compiles ASCII-form syntax written by `emit`.
+    fn build(syntax: &str) -> Result<Anch, String> {
+        let dense = dense::Builder::new()
+            .configure(
+                dense::Config::new()
+                    .match_kind(MatchKind::LeftmostFirst)
+                    .start_kind(StartKind::Anchored)
+                    .dfa_size_limit(Some(DENSE_LIMIT))
+                    .determinize_size_limit(Some(DENSE_LIMIT)),
+            )
+            .syntax(
+                regex_automata::util::syntax::Config::new()
+                    .unicode(false)
+                    .utf8(false),
+            )
+            .thompson(regex_automata::nfa::thompson::Config::new().utf8(false))
+            .build(syntax);
+        match dense {
+            Ok(dfa) => Ok(Anch::Dense(dfa)),
+            Err(_) => super::build_meta(&[syntax], true, false, MatchKind::LeftmostFirst)
+                .map(Anch::Meta),
+        }
+    }
+
+    /// The end of the leftmost-first match starting exactly at `at`.
+    fn end(&self, hay: &[u8], at: usize) -> Option<usize> {
+        let input = Input::new(hay).range(at..).anchored(Anchored::Yes);
+        match self {
+            Anch::Dense(dfa) => dfa.try_search_fwd(&input).ok()?.map(|m| m.offset()),
+            Anch::Meta(re) => re.find(input).map(|m| m.end()),
+        }
+    }
+
+    /// Whether a match starts exactly at `at`.
+    fn is_match(&self, hay: &[u8], at: usize) -> bool {
+        let input = Input::new(hay)
+            .range(at..)
+            .anchored(Anchored::Yes)
+            .earliest(true);
+        match self {
+            Anch::Dense(dfa) => dfa.try_search_fwd(&input).ok().flatten().is_some(),
+            Anch::Meta(re) => re.is_match(input),
+        }
+    }
 }
 
 /// Fixed ASCII text, in front of each character of which the marked text may hold markers
@@ -269,12 +331,11 @@ impl Builder<'_, '_> {
                 }
                 continue;
             }
-            let last = i + 1 == v.len();
             let kind = if let Some((indices, _)) = plain_group(e) {
                 Kind::Group(indices)
-            } else if let Some(kind) = match (last, alternatives(e)) {
-                (true, Some(branches)) => self.branch(branches, &before_of(v, i, before))?,
-                _ => None,
+            } else if let Some(kind) = match alternatives(e) {
+                Some(branches) => self.branch(branches, &before_of(v, i, before))?,
+                None => None,
             } {
                 kind
             } else {
@@ -307,8 +368,13 @@ impl Builder<'_, '_> {
                 Kind::Plain => Lit::of(&node),
                 _ => None,
             };
+            let (re, caps) = match kind {
+                Kind::Nested { .. } => (None, Some(Self::build(&syntax)?)),
+                _ => (Some(Anch::build(&syntax)?), None),
+            };
             pieces.push(Piece {
-                re: Self::build(&syntax)?,
+                re,
+                caps,
                 kind,
                 split,
                 lit,
@@ -340,7 +406,7 @@ impl Builder<'_, '_> {
                     start: false,
                     bytes: head,
                 }),
-                re: Self::build(&syntax)?,
+                re: Anch::build(&syntax)?,
                 chain: Chain {
                     pieces: sub,
                     groups: self.ast.groups,
@@ -397,8 +463,8 @@ impl Builder<'_, '_> {
         Ok(Some(Split {
             greedy: r.greedy,
             min1: r.min == 1,
-            reach: Self::build(&reach)?,
-            rest: Self::build(&rest_syntax)?,
+            reach: Anch::build(&reach)?,
+            rest: Anch::build(&rest_syntax)?,
             lit,
         }))
     }
@@ -512,26 +578,26 @@ impl Chain {
     fn run(&self, hay: &[u8], start: usize, spans: &mut [Option<(usize, usize)>]) -> Option<usize> {
         let mut at = start;
         for piece in &self.pieces {
-            let input = Input::new(hay).range(at..).anchored(Anchored::Yes);
-            let end = match (&piece.split, &piece.lit) {
-                (Some(split), _) => split.end(hay, at)?,
-                (None, Some(lit)) => lit.matches(hay, at)?,
-                (None, None) => match &piece.kind {
-                    Kind::Nested { .. } | Kind::Branch(_) => at,
-                    _ => piece.re.find(input.clone())?.end(),
-                },
-            };
             match &piece.kind {
-                Kind::Plain => at = end,
-                Kind::Group(indices) => {
-                    for &i in indices {
-                        spans[i] = Some((at, end));
+                Kind::Plain | Kind::Group(_) => {
+                    let end = match (&piece.split, &piece.lit, &piece.re) {
+                        (Some(split), _, _) => split.end(hay, at)?,
+                        (None, Some(lit), _) => lit.matches(hay, at)?,
+                        (None, None, Some(re)) => re.end(hay, at)?,
+                        (None, None, None) => return None,
+                    };
+                    if let Kind::Group(indices) = &piece.kind {
+                        for &i in indices {
+                            spans[i] = Some((at, end));
+                        }
                     }
                     at = end;
                 }
                 Kind::Nested { map } => {
-                    let mut caps = piece.re.create_captures();
-                    piece.re.search_captures(&input, &mut caps);
+                    let re = piece.caps.as_ref()?;
+                    let input = Input::new(hay).range(at..).anchored(Anchored::Yes);
+                    let mut caps = re.create_captures();
+                    re.search_captures(&input, &mut caps);
                     at = caps.get_match()?.end();
                     for (k, &index) in map.iter().enumerate() {
                         if let Some(s) = caps.get_group(k + 1) {
@@ -542,7 +608,7 @@ impl Chain {
                 Kind::Branch(branches) => {
                     let b = branches.iter().find(|b| {
                         b.head.as_ref().is_none_or(|h| h.matches(hay, at).is_some())
-                            && b.re.is_match(input.clone())
+                            && b.re.is_match(hay, at)
                     })?;
                     at = b.chain.run(hay, at, spans)?;
                 }
@@ -556,10 +622,7 @@ impl Split {
     /// Where the repetition starting at `at` ends in Python's match, if the rest matches
     /// after one of its candidate ends.
     fn end(&self, hay: &[u8], at: usize) -> Option<usize> {
-        let reach = self
-            .reach
-            .find(Input::new(hay).range(at..).anchored(Anchored::Yes))?
-            .end();
+        let reach = self.reach.end(hay, at)?;
         // Candidate ends: occurrences of the literal (in front of their markers, at most 8)
         // within the reach, leaving at least one atom when one is required.
         let window = hay.get(at..(reach + 8 + self.lit.len()).min(hay.len()))?;
@@ -579,10 +642,7 @@ impl Split {
             }
             cands.push(p);
         }
-        let ok = |&p: &usize| {
-            self.rest
-                .is_match(Input::new(hay).range(p..).anchored(Anchored::Yes))
-        };
+        let ok = |&p: &usize| self.rest.is_match(hay, p);
         if self.greedy {
             cands.into_iter().rev().find(ok)
         } else {
