@@ -89,6 +89,12 @@ struct Piece {
 enum Anch {
     Dense(dense::DFA<Vec<u32>>),
     Meta(meta::Regex),
+    /// A greedy unbounded repetition of one byte class (`.+`, `\S*`, `[^:]+`): alone, it
+    /// matches the longest run of bytes of the class (at least `min` of them).
+    Run {
+        set: Box<[bool; 256]>,
+        min: usize,
+    },
 }
 
 /// Bound on the memory of one piece's fully built DFA (and of its determinization).
@@ -114,9 +120,41 @@ impl Anch {
             .build(syntax);
         match dense {
             Ok(dfa) => Ok(Anch::Dense(dfa)),
-            Err(_) => super::build_meta(&[syntax], true, false, MatchKind::LeftmostFirst)
-                .map(Anch::Meta),
+            Err(_) => {
+                super::build_meta(&[syntax], true, false, MatchKind::LeftmostFirst).map(Anch::Meta)
+            }
         }
+    }
+
+    /// Like [`Anch::build`] for the node `n` that `syntax` was written from; `marked`: the
+    /// text may hold lookahead markers. A greedy unbounded repetition of one plain atom becomes
+    /// a [`Anch::Run`] whose byte set is read off the DFA (the bytes it matches alone), so it
+    /// is the set the emitted syntax means, escapes and all.
+    fn build_node(n: &Node, syntax: &str, marked: bool) -> Result<Anch, String> {
+        let built = Anch::build(syntax)?;
+        let Some(r) = atom_repeat(n) else {
+            return Ok(built);
+        };
+        let plain = matches!(
+            atom(&r.node),
+            Some(Node::Literal { .. } | Node::Dot { .. } | Node::Class(_))
+        );
+        let Anch::Dense(dfa) = &built else {
+            return Ok(built);
+        };
+        if marked || !plain || !r.greedy {
+            return Ok(built);
+        }
+        let mut set = Box::new([false; 256]);
+        for (b, slot) in set.iter_mut().enumerate() {
+            let one = [b as u8];
+            let input = Input::new(&one).anchored(Anchored::Yes);
+            *slot = matches!(dfa.try_search_fwd(&input), Ok(Some(m)) if m.offset() == 1);
+        }
+        Ok(Anch::Run {
+            set,
+            min: r.min as usize,
+        })
     }
 
     /// The end of the leftmost-first match starting exactly at `at`.
@@ -125,6 +163,14 @@ impl Anch {
         match self {
             Anch::Dense(dfa) => dfa.try_search_fwd(&input).ok()?.map(|m| m.offset()),
             Anch::Meta(re) => re.find(input).map(|m| m.end()),
+            Anch::Run { set, min } => {
+                let n = hay
+                    .get(at..)?
+                    .iter()
+                    .take_while(|&&b| set[b as usize])
+                    .count();
+                (n >= *min).then_some(at + n)
+            }
         }
     }
 
@@ -137,6 +183,7 @@ impl Anch {
         match self {
             Anch::Dense(dfa) => dfa.try_search_fwd(&input).ok().flatten().is_some(),
             Anch::Meta(re) => re.is_match(input),
+            Anch::Run { set, min } => *min == 0 || hay.get(at).is_some_and(|&b| set[b as usize]),
         }
     }
 }
@@ -275,6 +322,17 @@ fn atom_repeat(n: &Node) -> Option<&Repeat> {
     (r.min <= 1 && r.max.is_none() && !r.possessive).then_some(r)
 }
 
+/// The atom a repetition body is (through groups without captures and one-element
+/// sequences).
+fn atom(n: &Node) -> Option<&Node> {
+    match n {
+        Node::Group(g) if g.kind == GroupKind::NonCapture => atom(&g.node),
+        Node::Concat(v) if v.len() == 1 => atom(&v[0]),
+        Node::Literal { .. } | Node::Dot { .. } | Node::Class(_) | Node::Marked { .. } => Some(n),
+        _ => None,
+    }
+}
+
 /// The ASCII literal every match of `nodes` starts with (through groups).
 fn leading_literal(nodes: &[Node]) -> Vec<u8> {
     fn walk(n: &Node, out: &mut Vec<u8>) -> bool {
@@ -321,6 +379,7 @@ impl Builder<'_, '_> {
     /// The chain of the sequence `v` after text ending with `before`; `None` when a piece
     /// has no exact ASCII form.
     fn chain(&self, v: &[Node], before: &str) -> Result<Option<Vec<Piece>>, String> {
+        let v = &spliced(v);
         // Cut into (nodes, kind) first.
         let mut cuts: Vec<(Vec<Node>, Option<Kind>)> = vec![];
         for (i, e) in v.iter().enumerate() {
@@ -368,9 +427,10 @@ impl Builder<'_, '_> {
                 Kind::Plain => Lit::of(&node),
                 _ => None,
             };
+            let marked = !self.em.marks.is_empty();
             let (re, caps) = match kind {
                 Kind::Nested { .. } => (None, Some(Self::build(&syntax)?)),
-                _ => (Some(Anch::build(&syntax)?), None),
+                _ => (Some(Anch::build_node(&node, &syntax, marked)?), None),
             };
             pieces.push(Piece {
                 re,
@@ -463,11 +523,27 @@ impl Builder<'_, '_> {
         Ok(Some(Split {
             greedy: r.greedy,
             min1: r.min == 1,
-            reach: Anch::build(&reach)?,
+            reach: Anch::build_node(&greedy, &reach, !self.em.marks.is_empty())?,
             rest: Anch::build(&rest_syntax)?,
             lit,
         }))
     }
+}
+
+/// The sequence `v` with nested sequences and non-capturing groups spliced in (`a(?:bc)d` is
+/// the sequence `a b c d`; a group around an alternation leaves the alternation), so that the
+/// elements with groups inside are as small as they can be.
+fn spliced(v: &[Node]) -> Vec<Node> {
+    fn into(n: &Node, out: &mut Vec<Node>) {
+        match n {
+            Node::Concat(v) => v.iter().for_each(|m| into(m, out)),
+            Node::Group(g) if g.kind == GroupKind::NonCapture => into(&g.node, out),
+            other => out.push(other.clone()),
+        }
+    }
+    let mut out = Vec::with_capacity(v.len());
+    v.iter().for_each(|n| into(n, &mut out));
+    out
 }
 
 /// The context (`suffix`) in front of element `i` of `v`, after text ending with `before`.
