@@ -25,6 +25,8 @@
 //! matches (nothing follows it), which the branch DFAs find.
 
 use regex_automata::dfa::{Automaton, StartKind, dense};
+use std::sync::OnceLock;
+
 use regex_automata::{Anchored, Input, MatchKind, meta};
 
 use super::ast::{Assertion, Ast, GroupKind, Node, Repeat};
@@ -83,14 +85,26 @@ struct Piece {
     lit: Option<Lit>,
 }
 
-/// An anchored matcher for a piece without groups: a fully built DFA when the piece's DFA is
-/// small (no cache, no pool, a few nanoseconds of set-up per call), else the lazy `meta` form.
+/// An anchored matcher for a piece without groups, compiled on first use (a filter has many
+/// regexes, a log exercises few): a fully built DFA when the piece's DFA is small (no cache, no
+/// pool, a few nanoseconds of set-up per call), else the lazy `meta` form; a greedy unbounded
+/// repetition of one plain atom is a byte-set loop.
 #[derive(Debug, Clone)]
-enum Anch {
+struct Anch {
+    syntax: String,
+    /// The piece is a greedy unbounded repetition of one plain atom with this minimum.
+    run: Option<usize>,
+    /// `None` inside: the syntax did not compile (the chain then leaves the search to the
+    /// full engine).
+    form: OnceLock<Option<Form>>,
+}
+
+#[derive(Debug, Clone)]
+enum Form {
     Dense(dense::DFA<Vec<u32>>),
     Meta(meta::Regex),
-    /// A greedy unbounded repetition of one byte class (`.+`, `\S*`, `[^:]+`): alone, it
-    /// matches the longest run of bytes of the class (at least `min` of them).
+    /// `.+`, `\S*`, `[^:]+`...: alone, it matches the longest run of bytes of the class (at
+    /// least `min` of them).
     Run {
         set: Box<[bool; 256]>,
         min: usize,
@@ -101,8 +115,37 @@ enum Anch {
 const DENSE_LIMIT: usize = 64 * 1024;
 
 impl Anch {
-    /// Compiles ASCII-form syntax written by `emit`.
-    fn build(syntax: &str) -> Result<Anch, String> {
+    /// The matcher of ASCII-form syntax written by `emit`.
+    fn new(syntax: String) -> Anch {
+        Anch {
+            syntax,
+            run: None,
+            form: OnceLock::new(),
+        }
+    }
+
+    /// Like [`Anch::new`] for the node `n` that `syntax` was written from; `marked`: the
+    /// text may hold lookahead markers (then no atom is plain).
+    fn of_node(n: &Node, syntax: String, marked: bool) -> Anch {
+        let run = atom_repeat(n).filter(|r| {
+            r.greedy
+                && !marked
+                && matches!(
+                    atom(&r.node),
+                    Some(Node::Literal { .. } | Node::Dot { .. } | Node::Class(_))
+                )
+        });
+        Anch {
+            run: run.map(|r| r.min as usize),
+            ..Anch::new(syntax)
+        }
+    }
+
+    fn form(&self) -> Option<&Form> {
+        self.form.get_or_init(|| self.compile()).as_ref()
+    }
+
+    fn compile(&self) -> Option<Form> {
         let dense = dense::Builder::new()
             .configure(
                 dense::Config::new()
@@ -117,53 +160,36 @@ impl Anch {
                     .utf8(false),
             )
             .thompson(regex_automata::nfa::thompson::Config::new().utf8(false))
-            .build(syntax);
-        match dense {
-            Ok(dfa) => Ok(Anch::Dense(dfa)),
+            .build(&self.syntax);
+        let dfa = match dense {
+            Ok(dfa) => dfa,
             Err(_) => {
-                super::build_meta(&[syntax], true, false, MatchKind::LeftmostFirst).map(Anch::Meta)
+                return super::build_meta(&[&self.syntax], true, false, MatchKind::LeftmostFirst)
+                    .ok()
+                    .map(Form::Meta);
             }
-        }
-    }
-
-    /// Like [`Anch::build`] for the node `n` that `syntax` was written from; `marked`: the
-    /// text may hold lookahead markers. A greedy unbounded repetition of one plain atom becomes
-    /// a [`Anch::Run`] whose byte set is read off the DFA (the bytes it matches alone), so it
-    /// is the set the emitted syntax means, escapes and all.
-    fn build_node(n: &Node, syntax: &str, marked: bool) -> Result<Anch, String> {
-        let built = Anch::build(syntax)?;
-        let Some(r) = atom_repeat(n) else {
-            return Ok(built);
         };
-        let plain = matches!(
-            atom(&r.node),
-            Some(Node::Literal { .. } | Node::Dot { .. } | Node::Class(_))
-        );
-        let Anch::Dense(dfa) = &built else {
-            return Ok(built);
+        let Some(min) = self.run else {
+            return Some(Form::Dense(dfa));
         };
-        if marked || !plain || !r.greedy {
-            return Ok(built);
-        }
+        // The class is read off the DFA (the bytes it matches alone), so it is the set the
+        // emitted syntax means, escapes and all.
         let mut set = Box::new([false; 256]);
         for (b, slot) in set.iter_mut().enumerate() {
             let one = [b as u8];
             let input = Input::new(&one).anchored(Anchored::Yes);
             *slot = matches!(dfa.try_search_fwd(&input), Ok(Some(m)) if m.offset() == 1);
         }
-        Ok(Anch::Run {
-            set,
-            min: r.min as usize,
-        })
+        Some(Form::Run { set, min })
     }
 
     /// The end of the leftmost-first match starting exactly at `at`.
     fn end(&self, hay: &[u8], at: usize) -> Option<usize> {
         let input = Input::new(hay).range(at..).anchored(Anchored::Yes);
-        match self {
-            Anch::Dense(dfa) => dfa.try_search_fwd(&input).ok()?.map(|m| m.offset()),
-            Anch::Meta(re) => re.find(input).map(|m| m.end()),
-            Anch::Run { set, min } => {
+        match self.form()? {
+            Form::Dense(dfa) => dfa.try_search_fwd(&input).ok()?.map(|m| m.offset()),
+            Form::Meta(re) => re.find(input).map(|m| m.end()),
+            Form::Run { set, min } => {
                 let n = hay
                     .get(at..)?
                     .iter()
@@ -174,17 +200,17 @@ impl Anch {
         }
     }
 
-    /// Whether a match starts exactly at `at`.
-    fn is_match(&self, hay: &[u8], at: usize) -> bool {
+    /// Whether a match starts exactly at `at`; `None`: not known (the form did not compile).
+    fn is_match(&self, hay: &[u8], at: usize) -> Option<bool> {
         let input = Input::new(hay)
             .range(at..)
             .anchored(Anchored::Yes)
             .earliest(true);
-        match self {
-            Anch::Dense(dfa) => dfa.try_search_fwd(&input).ok().flatten().is_some(),
-            Anch::Meta(re) => re.is_match(input),
-            Anch::Run { set, min } => *min == 0 || hay.get(at).is_some_and(|&b| set[b as usize]),
-        }
+        Some(match self.form()? {
+            Form::Dense(dfa) => dfa.try_search_fwd(&input).ok()?.is_some(),
+            Form::Meta(re) => re.is_match(input),
+            Form::Run { set, min } => *min == 0 || hay.get(at).is_some_and(|&b| set[b as usize]),
+        })
     }
 }
 
@@ -430,7 +456,7 @@ impl Builder<'_, '_> {
             let marked = !self.em.marks.is_empty();
             let (re, caps) = match kind {
                 Kind::Nested { .. } => (None, Some(Self::build(&syntax)?)),
-                _ => (Some(Anch::build_node(&node, &syntax, marked)?), None),
+                _ => (Some(Anch::of_node(&node, syntax, marked)), None),
             };
             pieces.push(Piece {
                 re,
@@ -466,7 +492,7 @@ impl Builder<'_, '_> {
                     start: false,
                     bytes: head,
                 }),
-                re: Anch::build(&syntax)?,
+                re: Anch::new(syntax),
                 chain: Chain {
                     pieces: sub,
                     groups: self.ast.groups,
@@ -523,8 +549,8 @@ impl Builder<'_, '_> {
         Ok(Some(Split {
             greedy: r.greedy,
             min1: r.min == 1,
-            reach: Anch::build_node(&greedy, &reach, !self.em.marks.is_empty())?,
-            rest: Anch::build(&rest_syntax)?,
+            reach: Anch::of_node(&greedy, reach, !self.em.marks.is_empty()),
+            rest: Anch::new(rest_syntax),
             lit,
         }))
     }
@@ -682,11 +708,16 @@ impl Chain {
                     }
                 }
                 Kind::Branch(branches) => {
-                    let b = branches.iter().find(|b| {
-                        b.head.as_ref().is_none_or(|h| h.matches(hay, at).is_some())
-                            && b.re.is_match(hay, at)
-                    })?;
-                    at = b.chain.run(hay, at, spans)?;
+                    let mut chosen = None;
+                    for b in branches {
+                        if b.head.as_ref().is_none_or(|h| h.matches(hay, at).is_some())
+                            && b.re.is_match(hay, at)?
+                        {
+                            chosen = Some(b);
+                            break;
+                        }
+                    }
+                    at = chosen?.chain.run(hay, at, spans)?;
                 }
             }
         }
@@ -718,12 +749,15 @@ impl Split {
             }
             cands.push(p);
         }
-        let ok = |&p: &usize| self.rest.is_match(hay, p);
         if self.greedy {
-            cands.into_iter().rev().find(ok)
-        } else {
-            cands.into_iter().find(ok)
+            cands.reverse();
         }
+        for p in cands {
+            if self.rest.is_match(hay, p)? {
+                return Some(p);
+            }
+        }
+        None
     }
 }
 
