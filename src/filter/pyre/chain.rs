@@ -3,26 +3,33 @@
 //!
 //! Owns one optimisation of `Regex::search` on ASCII text. regex-automata's capture engines
 //! cost tens of nanoseconds per byte, and fail2ban patterns spend most of a line inside
-//! capture-free pieces (`.+`, `\S+`, literal text). The pattern's top-level sequence is cut
-//! into pieces: runs without capture groups, capture groups without nested groups (both
-//! resolved by an anchored lazy-DFA search), a final alternation (each branch cut into its own
-//! chain), and the remaining elements with nested groups (resolved by the exact capture engine
-//! over that element only). A piece that is a repetition of one atom (`.*?`, `[^:]+`, ...)
-//! followed by pieces that start with a literal is split with DFAs: its candidate ends are
-//! the occurrences of that literal within its reach, tried in its priority order against one
-//! DFA for all the pieces after it. It never decides a result on its own: when a piece fails,
-//! it answers `None` and the caller runs the full exact engine. Called by `pyre::Regex`.
+//! capture-free pieces (`.+`, `\S+`, literal text). The pattern's top-level sequence (with
+//! non-capturing groups and nested sequences spliced in) is cut into pieces: runs without
+//! capture groups and capture groups without nested groups (both resolved by an anchored search
+//! of a small fully built DFA, a byte comparison for fixed text, or a byte-set loop for a greedy
+//! run of one class), alternations (each branch cut into its own chain; the first branch whose
+//! chain matches wins), and the remaining elements with nested groups (resolved by the exact
+//! capture engine over that element only). A piece that is a repetition of one atom (`.*?`,
+//! `[^:]+`, ...) followed by pieces that start with a literal is split with DFAs: its candidate
+//! ends are the occurrences of that literal within its reach, tried in its priority order
+//! against one DFA for all the pieces after it. Piece matchers are compiled on first use. It
+//! never decides a result on its own: when a piece fails, it answers `None` and the caller runs
+//! the full exact engine. Called by `pyre::Regex`.
 //!
 //! # Compatibility
 //! Exact. Python's backtracking takes the first (priority-order) path of each element of a
 //! sequence in turn and only revisits an element when a later one fails. So if, piece after
 //! piece, the anchored leftmost-first match of each piece alone (its first path) exists, the
-//! chain of those first paths is the match Python returns, with the same group spans. When a
-//! piece has no match, Python would backtrack into an earlier one: the caller falls back.
-//! A repetition of one atom can end at every position of its reach, longest first (greedy)
-//! or shortest first (lazy); Python keeps the first end after which the rest of the sequence
-//! matches, which is what the split finds. A final alternation takes its first branch that
-//! matches (nothing follows it), which the branch DFAs find.
+//! chain of those first paths is the match Python returns, with the same group spans: a
+//! higher-priority complete match would differ from it first at some element, and there it
+//! would be a path of that element alone (or an end after which the rest matches) that the
+//! piece preferred. When a piece has no match, Python would backtrack into an earlier one: the
+//! caller falls back. A repetition of one atom can end at every position of its reach, longest
+//! first (greedy) or shortest first (lazy); Python keeps the first end after which the rest of
+//! the sequence matches, which is what the split finds. An alternation's first path is that of
+//! its first branch that matches alone: a branch whose chain matches is one (the branches
+//! before it were shown not to match by their DFAs), and a branch that matches while its chain
+//! gives up leaves the answer to the caller.
 
 use regex_automata::dfa::{Automaton, StartKind, dense};
 use std::sync::OnceLock;
@@ -44,8 +51,8 @@ enum Kind {
     /// The piece holds groups: its own group k+1 is Python's group `map[k]` (a rewritten
     /// pattern can hold several copies of one group; at most one takes part in a match).
     Nested { map: Vec<usize> },
-    /// The last piece, an alternation: the first branch whose DFA matches here wins, and
-    /// its own chain gives the spans.
+    /// An alternation: the first branch that matches here wins, and its own chain gives the
+    /// spans.
     Branch(Vec<Alternative>),
 }
 
@@ -57,6 +64,9 @@ struct Alternative {
     /// The branch without groups.
     re: Anch,
     chain: Chain,
+    /// The Python indices of the groups inside the branch (a chain that gives up may have
+    /// set some: they are put back).
+    groups: Vec<usize>,
 }
 
 /// How to split a one-atom repetition piece with DFAs.
@@ -470,7 +480,7 @@ impl Builder<'_, '_> {
         Ok(Some(pieces))
     }
 
-    /// A final alternation as a [`Kind::Branch`], when it has few branches and each can be
+    /// An alternation as a [`Kind::Branch`], when it has few branches and each can be
     /// chained.
     fn branch(&self, branches: &[Node], before: &str) -> Result<Option<Kind>, String> {
         let flat = flat_branches(branches);
@@ -498,6 +508,7 @@ impl Builder<'_, '_> {
                     groups: self.ast.groups,
                     anchored: false,
                 },
+                groups: capture_order(&Node::Concat(nodes)),
             });
         }
         Ok(Some(Kind::Branch(out)))
@@ -579,10 +590,11 @@ fn before_of(v: &[Node], i: usize, before: &str) -> String {
         .fold(before.to_string(), |ctx, e| suffix(e, &ctx))
 }
 
-/// The branches of a final alternation as sequences, with nested alternations spliced in:
-/// a branch that is an alternation, or a deterministic head followed by one, becomes its
-/// branches (with the head in front of each), which keeps the priority order (nothing
-/// follows, and a deterministic head has one way to match).
+/// The branches of an alternation as sequences, with nested alternations spliced in: a
+/// branch that is an alternation, or a deterministic head followed by one, becomes its
+/// branches (with the head in front of each), which keeps the priority order (a deterministic
+/// head has one way to match, so the first path of the alternation is the first flat branch
+/// that matches).
 fn flat_branches(branches: &[Node]) -> Vec<Vec<Node>> {
     let mut out = vec![];
     for b in branches {
@@ -708,20 +720,55 @@ impl Chain {
                     }
                 }
                 Kind::Branch(branches) => {
-                    let mut chosen = None;
-                    for b in branches {
-                        if b.head.as_ref().is_none_or(|h| h.matches(hay, at).is_some())
-                            && b.re.is_match(hay, at)?
-                        {
-                            chosen = Some(b);
-                            break;
-                        }
-                    }
-                    at = chosen?.chain.run(hay, at, spans)?;
+                    at = Chain::first_branch(branches, hay, at, spans)?;
                 }
             }
         }
         Some(at)
+    }
+}
+
+impl Chain {
+    /// The end of the first branch that matches at `at`, with its groups in `spans`. A
+    /// branch whose chain matches does match (and that is its first path); one whose chain
+    /// gives up is asked its DFA: no match means the next branch, a match means the answer is
+    /// not known here (`None`).
+    fn first_branch(
+        branches: &[Alternative],
+        hay: &[u8],
+        at: usize,
+        spans: &mut [Option<(usize, usize)>],
+    ) -> Option<usize> {
+        const SAVED: usize = 8;
+        for b in branches {
+            if b.head
+                .as_ref()
+                .is_some_and(|h| h.matches(hay, at).is_none())
+            {
+                continue;
+            }
+            if b.groups.len() > SAVED {
+                // Too many groups to put back cheaply: ask the DFA first.
+                if b.re.is_match(hay, at)? {
+                    return b.chain.run(hay, at, spans);
+                }
+                continue;
+            }
+            let mut saved = [None; SAVED];
+            for (k, &g) in b.groups.iter().enumerate() {
+                saved[k] = spans[g];
+            }
+            if let Some(end) = b.chain.run(hay, at, spans) {
+                return Some(end);
+            }
+            for (k, &g) in b.groups.iter().enumerate() {
+                spans[g] = saved[k];
+            }
+            if b.re.is_match(hay, at)? {
+                return None;
+            }
+        }
+        None
     }
 }
 
