@@ -111,7 +111,7 @@ struct Anch {
 
 #[derive(Debug, Clone)]
 enum Form {
-    Dense(dense::DFA<Vec<u32>>),
+    Dense(Box<dense::DFA<Vec<u32>>>),
     Meta(meta::Regex),
     /// `.+`, `\S*`, `[^:]+`...: alone, it matches the longest run of bytes of the class (at
     /// least `min` of them).
@@ -180,7 +180,7 @@ impl Anch {
             }
         };
         let Some(min) = self.run else {
-            return Some(Form::Dense(dfa));
+            return Some(Form::Dense(Box::new(dfa)));
         };
         // The class is read off the DFA (the bytes it matches alone), so it is the set the
         // emitted syntax means, escapes and all.
