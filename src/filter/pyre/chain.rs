@@ -102,8 +102,8 @@ struct Piece {
 #[derive(Debug, Clone)]
 struct Anch {
     syntax: String,
-    /// The piece is a greedy unbounded repetition of one plain atom with this minimum.
-    run: Option<usize>,
+    /// The piece is a greedy repetition of one plain atom with these bounds.
+    run: Option<(usize, usize)>,
     /// `None` inside: the syntax did not compile (the chain then leaves the search to the
     /// full engine).
     form: OnceLock<Option<Form>>,
@@ -113,11 +113,12 @@ struct Anch {
 enum Form {
     Dense(Box<dense::DFA<Vec<u32>>>),
     Meta(meta::Regex),
-    /// `.+`, `\S*`, `[^:]+`...: alone, it matches the longest run of bytes of the class (at
-    /// least `min` of them).
+    /// `.+`, `\S*`, `[^:]+`, `\[?`, `\d{1,3}`...: alone, it matches the longest run of bytes of
+    /// the class up to `max`, if that has at least `min` of them.
     Run {
         set: Box<[bool; 256]>,
         min: usize,
+        max: usize,
     },
 }
 
@@ -137,7 +138,7 @@ impl Anch {
     /// Like [`Anch::new`] for the node `n` that `syntax` was written from; `marked`: the
     /// text may hold lookahead markers (then no atom is plain).
     fn of_node(n: &Node, syntax: String, marked: bool) -> Anch {
-        let run = atom_repeat(n).filter(|r| {
+        let run = one_atom_repeat(n).filter(|r| {
             r.greedy
                 && !marked
                 && matches!(
@@ -146,7 +147,7 @@ impl Anch {
                 )
         });
         Anch {
-            run: run.map(|r| r.min as usize),
+            run: run.map(|r| (r.min as usize, r.max.map_or(usize::MAX, |m| m as usize))),
             ..Anch::new(syntax)
         }
     }
@@ -179,18 +180,22 @@ impl Anch {
                     .map(Form::Meta);
             }
         };
-        let Some(min) = self.run else {
+        let Some((min, max)) = self.run else {
             return Some(Form::Dense(Box::new(dfa)));
         };
-        // The class is read off the DFA (the bytes it matches alone), so it is the set the
-        // emitted syntax means, escapes and all.
+        // The class is read off the DFA (the bytes of which it matches `min` copies, at least
+        // one), so it is the set the emitted syntax means, escapes and all.
         let mut set = Box::new([false; 256]);
-        for (b, slot) in set.iter_mut().enumerate() {
-            let one = [b as u8];
-            let input = Input::new(&one).anchored(Anchored::Yes);
-            *slot = matches!(dfa.try_search_fwd(&input), Ok(Some(m)) if m.offset() == 1);
+        let n = min.max(1);
+        if n > 64 || max < n {
+            return Some(Form::Dense(Box::new(dfa)));
         }
-        Some(Form::Run { set, min })
+        for (b, slot) in set.iter_mut().enumerate() {
+            let text = vec![b as u8; n];
+            let input = Input::new(&text).anchored(Anchored::Yes);
+            *slot = matches!(dfa.try_search_fwd(&input), Ok(Some(m)) if m.offset() == n);
+        }
+        Some(Form::Run { set, min, max })
     }
 
     /// The end of the leftmost-first match starting exactly at `at`.
@@ -199,12 +204,8 @@ impl Anch {
         match self.form()? {
             Form::Dense(dfa) => dfa.try_search_fwd(&input).ok()?.map(|m| m.offset()),
             Form::Meta(re) => re.find(input).map(|m| m.end()),
-            Form::Run { set, min } => {
-                let n = hay
-                    .get(at..)?
-                    .iter()
-                    .take_while(|&&b| set[b as usize])
-                    .count();
+            Form::Run { set, min, max } => {
+                let n = run_len(set, hay.get(at..)?, *max);
                 (n >= *min).then_some(at + n)
             }
         }
@@ -219,9 +220,17 @@ impl Anch {
         Some(match self.form()? {
             Form::Dense(dfa) => dfa.try_search_fwd(&input).ok()?.is_some(),
             Form::Meta(re) => re.is_match(input),
-            Form::Run { set, min } => *min == 0 || hay.get(at).is_some_and(|&b| set[b as usize]),
+            Form::Run { set, min, .. } => run_len(set, hay.get(at..)?, *min) == *min,
         })
     }
+}
+
+/// How many bytes at the start of `hay` (at most `max`) are in `set`.
+fn run_len(set: &[bool; 256], hay: &[u8], max: usize) -> usize {
+    hay.iter()
+        .take(max)
+        .take_while(|&&b| set[b as usize])
+        .count()
 }
 
 /// Fixed ASCII text, in front of each character of which the marked text may hold markers
@@ -256,7 +265,7 @@ impl Lit {
                 _ => return None,
             }
         }
-        (!lit.bytes.is_empty()).then_some(lit)
+        (lit.start || !lit.bytes.is_empty()).then_some(lit)
     }
 
     /// The end of the text when it is found at `at`.
@@ -334,8 +343,9 @@ fn plain_group(n: &Node) -> Option<(Vec<usize>, &Node)> {
     (!indices.is_empty() && !cur.any(&is_capture)).then_some((indices, cur))
 }
 
-/// The repetition `n` is, if its body is one atom (through groups without captures).
-fn atom_repeat(n: &Node) -> Option<&Repeat> {
+/// The repetition `n` is, if its body is one atom (through groups without captures), with
+/// any bounds.
+fn one_atom_repeat(n: &Node) -> Option<&Repeat> {
     let mut cur = n;
     loop {
         match cur {
@@ -346,16 +356,12 @@ fn atom_repeat(n: &Node) -> Option<&Repeat> {
         }
     }
     let Node::Repeat(r) = cur else { return None };
-    let mut body = &r.node;
-    loop {
-        match body {
-            Node::Group(g) if g.kind == GroupKind::NonCapture => body = &g.node,
-            Node::Concat(v) if v.len() == 1 => body = &v[0],
-            Node::Literal { .. } | Node::Dot { .. } | Node::Class(_) | Node::Marked { .. } => break,
-            _ => return None,
-        }
-    }
-    (r.min <= 1 && r.max.is_none() && !r.possessive).then_some(r)
+    (atom(&r.node).is_some() && !r.possessive).then_some(r)
+}
+
+/// The repetition `n` is, if its body is one atom and it is `*`, `+` or their lazy forms.
+fn atom_repeat(n: &Node) -> Option<&Repeat> {
+    one_atom_repeat(n).filter(|r| r.min <= 1 && r.max.is_none())
 }
 
 /// The atom a repetition body is (through groups without captures and one-element
