@@ -186,6 +186,38 @@ impl GroupName {
     }
 }
 
+/// fail2ban's fixed group names, interned once.
+struct Keys {
+    content: GroupName,
+    mlfid: GroupName,
+    nofail: GroupName,
+    mlfgained: GroupName,
+    mlfforget: GroupName,
+    user: GroupName,
+    fid: GroupName,
+    cidr: GroupName,
+    ip4: GroupName,
+    ip6: GroupName,
+    dns: GroupName,
+}
+
+fn keys() -> &'static Keys {
+    static KEYS: std::sync::OnceLock<Keys> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| Keys {
+        content: GroupName::new("content"),
+        mlfid: GroupName::new("mlfid"),
+        nofail: GroupName::new("nofail"),
+        mlfgained: GroupName::new("mlfgained"),
+        mlfforget: GroupName::new("mlfforget"),
+        user: GroupName::new("user"),
+        fid: GroupName::new("fid"),
+        cidr: GroupName::new("cidr"),
+        ip4: GroupName::new("ip4"),
+        ip6: GroupName::new("ip6"),
+        dns: GroupName::new("dns"),
+    })
+}
+
 impl PartialEq for GroupName {
     fn eq(&self, other: &GroupName) -> bool {
         // Interned: equal names are the same string.
@@ -238,6 +270,22 @@ impl FailData {
             .iter()
             .find(|(n, _)| &**n == k)
             .and_then(|(_, v)| v.as_deref())
+    }
+    /// A group's value by interned name.
+    fn get_name(&self, k: GroupName) -> Option<&str> {
+        self.groups
+            .iter()
+            .find(|(n, _)| *n == k)
+            .and_then(|(_, v)| v.as_deref())
+    }
+    /// Python truthiness of a group, by interned name.
+    fn truthy_name(&self, k: GroupName) -> bool {
+        self.get_name(k).is_some_and(|v| !v.is_empty())
+    }
+    /// `d.pop(k, None)` by interned name.
+    fn pop_name(&mut self, k: GroupName) -> Option<String> {
+        let i = self.groups.iter().position(|(n, _)| *n == k)?;
+        self.groups.remove(i).1
     }
     /// Whether the key exists (even with a None value).
     pub fn has(&self, k: &str) -> bool {
@@ -340,7 +388,7 @@ impl FindingData {
 impl Finding {
     /// A real failure: not pending and not nofail.
     pub fn is_failure(&self) -> bool {
-        self.id.is_some() && !self.data.truthy("nofail")
+        self.id.is_some() && !self.data.truthy_name(keys().nofail)
     }
     /// fail2ban's `ticket.getIP()`: the complex id's host, else the id.
     pub fn ip(&self) -> Option<&FailId> {
@@ -401,12 +449,12 @@ struct Hit<'t> {
 type Groups<'t> = Vec<(GroupName, Option<&'t str>)>;
 
 /// The value of `k` in `groups` (None when absent or not participating).
-fn group<'t>(groups: &[(GroupName, Option<&'t str>)], k: &str) -> Option<&'t str> {
-    groups.iter().find(|(n, _)| &**n == k).and_then(|(_, v)| *v)
+fn group<'t>(groups: &[(GroupName, Option<&'t str>)], k: GroupName) -> Option<&'t str> {
+    groups.iter().find(|(n, _)| *n == k).and_then(|(_, v)| *v)
 }
 
 /// Python truthiness of a group: present and non-empty.
-fn truthy(groups: &[(GroupName, Option<&str>)], k: &str) -> bool {
+fn truthy(groups: &[(GroupName, Option<&str>)], k: GroupName) -> bool {
     group(groups, k).is_some_and(|v| !v.is_empty())
 }
 
@@ -624,7 +672,8 @@ fn python_splitlines(s: &str) -> Vec<&str> {
 }
 
 /// fail2ban's `Utils.Cache(maxCount=100, maxTime=300)` for mlfid entries: a dict in insertion
-/// order (a key set again keeps its place).
+/// order. (fail2ban sets a key again in place; the engine sets a key only after `get` missed,
+/// so here keys are only inserted.)
 ///
 /// fail2ban keeps the failure dict object itself, so later edits of a failure that came from the
 /// cache are visible in the cache: here the entry is edited in place (copied first only while a
@@ -634,12 +683,13 @@ fn python_splitlines(s: &str) -> Vec<&str> {
 /// 100 integers rather than 100 strings.
 #[derive(Debug, Default)]
 struct MlfidCache {
+    /// The keys' hashes, apart from the entries so that a lookup scans 800 contiguous bytes.
+    hashes: VecDeque<u64>,
     entries: VecDeque<MlfEntry>,
 }
 
 #[derive(Debug)]
 struct MlfEntry {
-    hash: u64,
     data: Arc<FailData>,
     expires: f64,
 }
@@ -647,8 +697,8 @@ struct MlfEntry {
 const MLFID_MAX_COUNT: usize = 100;
 const MLFID_MAX_TIME: f64 = 300.0;
 
-/// FNV-1a: the keys are short (`host daemon[pid]: ` texts) and never chosen against us in a way
-/// that matters (the cache holds 100 entries and compares keys on equal hashes).
+/// FNV-1a: the keys are short (`host daemon[pid]: ` texts) and a collision only costs a string
+/// comparison.
 fn key_hash(k: &str) -> u64 {
     k.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
@@ -658,9 +708,12 @@ fn key_hash(k: &str) -> u64 {
 impl MlfidCache {
     fn position(&self, k: &str) -> Option<usize> {
         let h = key_hash(k);
-        self.entries
-            .iter()
-            .position(|e| e.hash == h && e.data.get("mlfid") == Some(k))
+        let mlfid = keys().mlfid;
+        let (a, b) = self.hashes.as_slices();
+        a.iter()
+            .chain(b)
+            .zip(&self.entries)
+            .position(|(eh, e)| *eh == h && e.data.get_name(mlfid) == Some(k))
     }
     /// The index of the live entry of `k` (an expired one is dropped).
     fn get(&mut self, k: &str, now: f64) -> Option<usize> {
@@ -668,29 +721,30 @@ impl MlfidCache {
         if self.entries[i].expires > now {
             return Some(i);
         }
-        self.entries.remove(i);
+        self.remove(i);
         None
     }
-    /// Stores `v` as `k`'s entry; returns its index.
-    fn set(&mut self, k: &str, v: Arc<FailData>, now: f64) -> usize {
-        if let Some(i) = self.position(k) {
-            let e = &mut self.entries[i];
-            (e.data, e.expires) = (v, now + MLFID_MAX_TIME);
-            return i;
-        }
+    /// Stores `v` as the entry of `k`, which is not in the cache (`get` gave None); returns its
+    /// index.
+    fn insert(&mut self, k: &str, v: Arc<FailData>, now: f64) -> usize {
         if self.entries.len() >= MLFID_MAX_COUNT {
             while let Some(e) = self.entries.pop_front() {
+                self.hashes.pop_front();
                 if e.expires > now && self.entries.len() < MLFID_MAX_COUNT {
                     break;
                 }
             }
         }
+        self.hashes.push_back(key_hash(k));
         self.entries.push_back(MlfEntry {
-            hash: key_hash(k),
             data: v,
             expires: now + MLFID_MAX_TIME,
         });
         self.entries.len() - 1
+    }
+    fn remove(&mut self, i: usize) -> Option<Arc<FailData>> {
+        self.hashes.remove(i);
+        self.entries.remove(i).map(|e| e.data)
     }
 }
 
@@ -1203,7 +1257,8 @@ impl Filter {
         let mut cur: &str = org_text;
         let mut pre_groups: Groups = Vec::new();
         if let Some(p) = &self.prefregex {
-            let hit = p.search(org_text, org);
+            // Its matched lines are not used: no line bookkeeping.
+            let hit = p.search(org_text, &[]);
             self.pref_matched = hit.is_some();
             out.prefregex_matched = self.pref_matched;
             let Some(hit) = hit else {
@@ -1216,7 +1271,7 @@ impl Filter {
             }
             let content = pre_groups
                 .iter()
-                .position(|(n, _)| &**n == "content")
+                .position(|(n, _)| *n == keys().content)
                 .and_then(|i| pre_groups.remove(i).1);
             if let Some(c) = content.filter(|c| !c.is_empty()) {
                 // The content replaces the buffer. With a one-line buffer in first-match mode
@@ -1306,11 +1361,11 @@ impl Filter {
                 merged
             };
             let matched = std::mem::take(&mut hit.matched);
-            let mlfid = group(&groups, "mlfid");
+            let mlfid = group(&groups, keys().mlfid);
             let mut dict = match mlfid {
                 Some(m) => {
                     let s = self.merge_failure(m, &mut groups, matched, now);
-                    if !check_all && s.get(&self.mlfid).truthy("nofail") {
+                    if !check_all && s.get(&self.mlfid).truthy_name(keys().nofail) {
                         return;
                     }
                     Dict::Mlfid(s)
@@ -1381,19 +1436,20 @@ impl Filter {
         def_kind: IdKind,
         raw_default: bool,
     ) -> Result<Option<Ids>, ()> {
-        let fid = fail.get("fid");
-        let cidr = fail.get("cidr").filter(|c| !c.is_empty());
+        let keys = keys();
+        let fid = fail.get_name(keys.fid);
+        let cidr = fail.get_name(keys.cidr).filter(|c| !c.is_empty());
         let cidr_kind = |fam: IdKind| -> IdKind {
             match cidr.and_then(|c| c.trim().parse::<u32>().ok()) {
                 Some(n) => IdKind::Prefix(n),
                 None => fam,
             }
         };
-        let (ip, kind, raw) = if let Some(ip) = fail.get("ip4") {
+        let (ip, kind, raw) = if let Some(ip) = fail.get_name(keys.ip4) {
             (Some(ip), cidr_kind(IdKind::V4), true)
-        } else if let Some(ip) = fail.get("ip6") {
+        } else if let Some(ip) = fail.get_name(keys.ip6) {
             (Some(ip), cidr_kind(IdKind::V6), true)
-        } else if let Some(ip) = fail.get("dns") {
+        } else if let Some(ip) = fail.get_name(keys.dns) {
             (Some(ip), def_kind, raw_default)
         } else {
             if fid.is_none() && !has_mlfid {
@@ -1438,24 +1494,25 @@ impl Filter {
         const PREV: u8 = 4;
         const GAINED: u8 = 8;
         let mut flags = 0u8;
-        if truthy(groups, "mlfgained") {
+        let keys = keys();
+        if truthy(groups, keys.mlfgained) {
             flags |= GAINED | NOFAIL;
-            if !truthy(groups, "nofail") {
-                let g = group(groups, "mlfgained");
-                match groups.iter_mut().find(|(n, _)| &**n == "nofail") {
+            if !truthy(groups, keys.nofail) {
+                let g = group(groups, keys.mlfgained);
+                match groups.iter_mut().find(|(n, _)| *n == keys.nofail) {
                     Some(e) => e.1 = g,
-                    None => groups.push((GroupName::new("nofail"), g)),
+                    None => groups.push((keys.nofail, g)),
                 }
             }
-        } else if truthy(groups, "nofail") {
+        } else if truthy(groups, keys.nofail) {
             flags |= NOFAIL;
         }
-        if let Some(i) = groups.iter().position(|(n, _)| &**n == "mlfforget") {
+        if let Some(i) = groups.iter().position(|(n, _)| *n == keys.mlfforget) {
             if groups.remove(i).1.is_some_and(|v| !v.is_empty()) {
                 flags |= FORGET;
             }
         }
-        let user = group(groups, "user").filter(|u| !u.is_empty());
+        let user = group(groups, keys.user).filter(|u| !u.is_empty());
         let users_len;
         let mut slot = match self.mlfid.get(mlfid, now) {
             Some(i) => {
@@ -1467,10 +1524,10 @@ impl Filter {
                     }
                 }
                 users_len = e.users.as_ref().map_or(0, Vec::len);
-                if e.pop("nofail").is_some_and(|v| !v.is_empty()) {
+                if e.pop_name(keys.nofail).is_some_and(|v| !v.is_empty()) {
                     flags |= PREV;
                 }
-                if e.pop("mlfgained").is_some_and(|v| !v.is_empty()) {
+                if e.pop_name(keys.mlfgained).is_some_and(|v| !v.is_empty()) {
                     flags |= PREV;
                 }
                 if flags & GAINED != 0 {
@@ -1485,8 +1542,8 @@ impl Filter {
                     }
                 }
                 if flags & FORGET != 0 {
-                    match self.mlfid.entries.remove(i) {
-                        Some(e) => MlfSlot::Detached(e.data),
+                    match self.mlfid.remove(i) {
+                        Some(d) => MlfSlot::Detached(d),
                         None => MlfSlot::Cached(i),
                     }
                 } else {
@@ -1505,7 +1562,7 @@ impl Filter {
                 users_len = fail.users.as_ref().map_or(0, Vec::len);
                 let s = Arc::new(fail);
                 if flags & FORGET == 0 {
-                    MlfSlot::Cached(self.mlfid.set(mlfid, s, now))
+                    MlfSlot::Cached(self.mlfid.insert(mlfid, s, now))
                 } else {
                     MlfSlot::Detached(s)
                 }
@@ -1514,8 +1571,8 @@ impl Filter {
         let f = slot.data(&mut self.mlfid);
         let pending = std::mem::take(&mut f.mlfpending);
         if pending || users_len > 1 {
-            f.pop("nofail");
-            f.pop("mlfgained");
+            f.pop_name(keys.nofail);
+            f.pop_name(keys.mlfgained);
             flags &= !(GAINED | NOFAIL);
         }
         // `a + b (+ c)` as lists, reusing the first non-empty one.

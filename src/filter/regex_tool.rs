@@ -137,52 +137,72 @@ fn journal_input(
     })))
 }
 
-/// A log file read line by line into one reused buffer.
+/// A log file read line by line: blocks are read into one buffer and the lines handed out in
+/// place (a line is copied only when it is not UTF-8, or moved when it straddles two blocks).
 struct LogLines<R> {
     reader: R,
     buf: Vec<u8>,
+    /// The unread bytes are `buf[start..end]`.
+    start: usize,
+    end: usize,
+    eof: bool,
     /// The last line when it is not UTF-8, with U+FFFD for the invalid bytes.
     lossy: String,
 }
 
-impl<R: std::io::BufRead> LogLines<R> {
+impl<R: std::io::Read> LogLines<R> {
     fn new(reader: R) -> LogLines<R> {
         LogLines {
             reader,
-            buf: Vec::new(),
+            buf: vec![0; 1 << 16],
+            start: 0,
+            end: 0,
+            eof: false,
             lossy: String::new(),
         }
     }
 
     /// The next line without its line end; None at the end of the file.
     fn next_line(&mut self) -> Option<std::io::Result<&str>> {
-        self.buf.clear();
-        match self.reader.read_until(b'\n', &mut self.buf) {
-            Err(e) => Some(Err(e)),
-            Ok(_) if self.buf.last() != Some(&b'\n') => None,
-            Ok(_) => {
-                let keep = self
-                    .buf
-                    .iter()
-                    .rposition(|&b| b != b'\r' && b != b'\n')
-                    .map_or(0, |p| p + 1);
-                self.buf.truncate(keep);
-                Some(Ok(match std::str::from_utf8(&self.buf) {
-                    Ok(s) => s,
-                    Err(_) => {
-                        self.lossy = String::from_utf8_lossy(&self.buf).into_owned();
-                        &self.lossy
-                    }
-                }))
+        let nl = loop {
+            if let Some(p) = memchr::memchr(b'\n', &self.buf[self.start..self.end]) {
+                break self.start + p;
             }
-        }
+            if self.eof {
+                return None;
+            }
+            // Keep the partial line, at the start of the buffer (grown if it fills it).
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+            if self.end == self.buf.len() {
+                self.buf.resize(self.buf.len() * 2, 0);
+            }
+            match self.reader.read(&mut self.buf[self.end..]) {
+                Ok(0) => self.eof = true,
+                Ok(n) => self.end += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Some(Err(e)),
+            }
+        };
+        let line = &self.buf[self.start..nl];
+        self.start = nl + 1;
+        let keep = line.iter().rposition(|&b| b != b'\r').map_or(0, |p| p + 1);
+        let line = &line[..keep];
+        Some(Ok(match std::str::from_utf8(line) {
+            Ok(s) => s,
+            Err(_) => {
+                self.lossy = String::from_utf8_lossy(line).into_owned();
+                &self.lossy
+            }
+        }))
     }
 }
 
 /// Where the lines come from: a log file (read into one buffer), or entries made one by one
 /// (journal, a text given on the command line).
 enum Source {
-    File(LogLines<std::io::BufReader<std::fs::File>>),
+    File(LogLines<std::fs::File>),
     Entries(Box<dyn Iterator<Item = std::io::Result<Input>>>),
 }
 
@@ -481,7 +501,7 @@ impl<'a> Tool<'a> {
             head.push(format!("Use         encoding : {}", a.opts.encoding));
             let f = std::fs::File::open(log_path)
                 .map_err(|e| ToolError::Reported(format!("ERROR: cannot read {}: {e}", a.log)))?;
-            Source::File(LogLines::new(std::io::BufReader::with_capacity(1 << 16, f)))
+            Source::File(LogLines::new(f))
         } else if filter.maxlines() <= 1 && !a.log.contains('\n') {
             head.push(format!(
                 "Use      single line : {}",
@@ -1191,6 +1211,28 @@ mod tests {
         assert!(looks_like_filter("/etc/fail2ban/filter.d/sshd.conf"));
         assert!(!looks_like_filter("Failed .* from <HOST>"));
         assert!(!looks_like_filter("x[y"));
+    }
+
+    #[test]
+    fn log_lines_split_like_file_container() {
+        // Blocks of 3 bytes: lines straddle blocks and outgrow the buffer.
+        struct Trickle<'a>(&'a [u8]);
+        impl std::io::Read for Trickle<'_> {
+            fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+                let n = self.0.len().min(out.len()).min(3);
+                out[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let text = b"a\r\n\nlong line \xff here\r\r\n\r\nlast\nunfinished";
+        let mut r = LogLines::new(Trickle(text));
+        r.buf = vec![0; 4];
+        let mut got = Vec::new();
+        while let Some(l) = r.next_line() {
+            got.push(l.unwrap().to_string());
+        }
+        assert_eq!(got, ["a", "", "long line \u{fffd} here", "", "last"]);
     }
 
     #[test]
