@@ -860,7 +860,7 @@ impl<'a> Tool<'a> {
                 }
                 for (f, v) in wrapped {
                     for l in f.data.match_lines() {
-                        writeln!(w, "{}", v.replace("\x00msg\x00", &l.full()))?;
+                        writeln!(w, "{}", v.replace("\x00msg\x00", l.full()))?;
                     }
                 }
             }
