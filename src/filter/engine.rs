@@ -1575,8 +1575,9 @@ impl Filter {
             f.pop_name(keys.mlfgained);
             flags &= !(GAINED | NOFAIL);
         }
-        // `a + b (+ c)` as lists, reusing the first non-empty one.
+        // `a + b` as lists, reusing the buffer of `a`, or of `b` when `a` is empty.
         let join = |a: Option<Vec<Line>>, b: Option<Vec<Line>>| match (a, b) {
+            (Some(a), Some(b)) if a.is_empty() => b,
             (Some(mut a), Some(b)) => {
                 a.extend(b);
                 a
