@@ -1364,7 +1364,9 @@ impl Filter {
             let mlfid = group(&groups, keys().mlfid);
             let mut dict = match mlfid {
                 Some(m) => {
-                    let s = self.merge_failure(m, &mut groups, matched, now);
+                    let Some(s) = self.merge_failure(m, &mut groups, matched, now) else {
+                        return;
+                    };
                     if !check_all && s.get(&self.mlfid).truthy_name(keys().nofail) {
                         return;
                     }
@@ -1481,14 +1483,16 @@ impl Filter {
     }
 
     /// fail2ban's `_mergeFailure`: merges the failure `groups` (with its `matched` lines) into
-    /// the cache entry of `mlfid`, or makes one.
+    /// the cache entry of `mlfid`, or makes one. None in first-match mode for a nofail failure
+    /// of a connection not in the cache that is forgotten at once (a successful login): the
+    /// caller would drop it unseen, so it is not built.
     fn merge_failure(
         &mut self,
         mlfid: &str,
         groups: &mut Groups,
         matched: Vec<Line>,
         now: f64,
-    ) -> MlfSlot {
+    ) -> Option<MlfSlot> {
         const NOFAIL: u8 = 1;
         const FORGET: u8 = 2;
         const PREV: u8 = 4;
@@ -1551,6 +1555,10 @@ impl Filter {
                 }
             }
             None => {
+                // A new dict is neither pending nor has several users: its nofail stays.
+                if flags & (NOFAIL | FORGET) == NOFAIL | FORGET && !self.settings.check_all {
+                    return None;
+                }
                 let fail = FailData {
                     groups: groups
                         .iter()
@@ -1594,7 +1602,7 @@ impl Filter {
         } else if flags & (NOFAIL | FORGET) == NOFAIL {
             f.nofail_matches = Some(join(f.nofail_matches.take(), Some(matched)));
         }
-        slot
+        Some(slot)
     }
 }
 
