@@ -710,10 +710,20 @@ impl MlfidCache {
         let h = key_hash(k);
         let mlfid = keys().mlfid;
         let (a, b) = self.hashes.as_slices();
-        a.iter()
-            .chain(b)
-            .zip(&self.entries)
-            .position(|(eh, e)| *eh == h && e.data.get_name(mlfid) == Some(k))
+        let mut base = 0;
+        for part in [a, b] {
+            // A tight scan of the hashes; the key is compared only on equal hashes.
+            let mut from = 0;
+            while let Some(p) = part[from..].iter().position(|&x| x == h) {
+                let i = base + from + p;
+                if self.entries[i].data.get_name(mlfid) == Some(k) {
+                    return Some(i);
+                }
+                from += p + 1;
+            }
+            base += part.len();
+        }
+        None
     }
     /// The index of the live entry of `k` (an expired one is dropped).
     fn get(&mut self, k: &str, now: f64) -> Option<usize> {
