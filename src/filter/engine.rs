@@ -32,8 +32,10 @@
 //! the first failregex that may match, so those before it are skipped. Otherwise (check-all mode,
 //! multi-line buffers, or after the line gate's candidate did not match) the content gate
 //! (`pyre::GateSet`) tells which failregexes may match the text they see. Group names are
-//! interned (`GroupName`: copied and compared as pointers) and groups are moved, not copied,
-//! into the failure.
+//! interned (`GroupName`: copied and compared as pointers). A matching line is one allocation
+//! (`TupleLine`) searched in place when it has no prefix; group values borrow the searched text
+//! until a failure dict keeps them; mlfid dicts are edited in place in the cache and shared with
+//! findings copy-on-write (`FindingData`).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
