@@ -150,7 +150,7 @@ fn lines_equal_fail2bans_format_journal_entry() {
     for (o, (date, text, time)) in pairs.iter().zip(&reference) {
         assert_eq!(&o.text, text);
         let tuple = o.tuple(&zone);
-        assert_eq!(&tuple.date, date, "{text}");
+        assert_eq!(tuple.date(), date, "{text}");
         assert_eq!(o.time, *time, "{text}");
     }
 }

@@ -612,11 +612,7 @@ fn evaluate(
             text.push_str(&p);
         }
         text.push_str(line);
-        let t = TupleLine {
-            prefix: String::new(),
-            date: TEST_NOW_STR.to_string(),
-            suffix: text,
-        };
+        let t = TupleLine::new("", TEST_NOW_STR, &text);
         eng.filter.process_dated(t, TEST_NOW, TEST_NOW)
     } else {
         eng.filter.process(line, TEST_NOW)

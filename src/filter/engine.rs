@@ -32,8 +32,10 @@
 //! the first failregex that may match, so those before it are skipped. Otherwise (check-all mode,
 //! multi-line buffers, or after the line gate's candidate did not match) the content gate
 //! (`pyre::GateSet`) tells which failregexes may match the text they see. Group names are
-//! interned (`GroupName`: copied and compared as pointers) and groups are moved, not copied,
-//! into the failure.
+//! interned (`GroupName`: copied and compared as pointers). A matching line is one allocation
+//! (`TupleLine`) searched in place when it has no prefix; group values borrow the searched text
+//! until a failure dict keeps them; mlfid dicts are edited in place in the cache and shared with
+//! findings copy-on-write (`FindingData`).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -87,24 +89,70 @@ impl Default for FilterSettings {
 }
 
 /// One log line split around its date: `(prefix, date text, suffix)`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Kept as one text, `prefix + date + suffix + "\n"`: one allocation per line, and a line without
+/// prefix (the date opens most logs) is searched in place, since the regexes see
+/// `prefix + suffix + "\n"`.
+#[derive(Clone, PartialEq, Eq)]
 pub struct TupleLine {
-    pub prefix: String,
-    pub date: String,
-    pub suffix: String,
+    /// `prefix + date + suffix + "\n"`.
+    buf: String,
+    /// Where the date starts and ends in `buf`.
+    date: (usize, usize),
 }
 
 impl TupleLine {
+    /// The line `(prefix, date, suffix)`.
+    pub fn new(prefix: &str, date: &str, suffix: &str) -> TupleLine {
+        let mut buf = String::with_capacity(prefix.len() + date.len() + suffix.len() + 1);
+        buf.push_str(prefix);
+        buf.push_str(date);
+        buf.push_str(suffix);
+        buf.push('\n');
+        TupleLine {
+            buf,
+            date: (prefix.len(), prefix.len() + date.len()),
+        }
+    }
+    /// The text before the date.
+    pub fn prefix(&self) -> &str {
+        &self.buf[..self.date.0]
+    }
+    /// The date text.
+    pub fn date(&self) -> &str {
+        &self.buf[self.date.0..self.date.1]
+    }
+    /// The text after the date.
+    pub fn suffix(&self) -> &str {
+        &self.buf[self.date.1..self.buf.len() - 1]
+    }
     /// What the regexes see: the line without its date.
-    pub fn text(&self) -> String {
-        let mut s = String::with_capacity(self.prefix.len() + self.suffix.len());
-        s.push_str(&self.prefix);
-        s.push_str(&self.suffix);
-        s
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        if self.date.0 == 0 {
+            return std::borrow::Cow::Borrowed(self.suffix());
+        }
+        let mut s = String::with_capacity(self.date.0 + self.buf.len() - self.date.1);
+        s.push_str(self.prefix());
+        s.push_str(self.suffix());
+        std::borrow::Cow::Owned(s)
     }
     /// The whole line.
-    pub fn full(&self) -> String {
-        format!("{}{}{}", self.prefix, self.date, self.suffix)
+    pub fn full(&self) -> &str {
+        &self.buf[..self.buf.len() - 1]
+    }
+    /// What the regexes see with its final `\n`, when that is a part of the line (no prefix).
+    fn searched(&self) -> Option<&str> {
+        (self.date.0 == 0).then(|| &self.buf[self.date.1..])
+    }
+}
+
+impl std::fmt::Debug for TupleLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TupleLine")
+            .field("prefix", &self.prefix())
+            .field("date", &self.date())
+            .field("suffix", &self.suffix())
+            .finish()
     }
 }
 
@@ -138,6 +186,38 @@ impl GroupName {
     pub fn as_str(&self) -> &'static str {
         self.0
     }
+}
+
+/// fail2ban's fixed group names, interned once.
+struct Keys {
+    content: GroupName,
+    mlfid: GroupName,
+    nofail: GroupName,
+    mlfgained: GroupName,
+    mlfforget: GroupName,
+    user: GroupName,
+    fid: GroupName,
+    cidr: GroupName,
+    ip4: GroupName,
+    ip6: GroupName,
+    dns: GroupName,
+}
+
+fn keys() -> &'static Keys {
+    static KEYS: std::sync::OnceLock<Keys> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| Keys {
+        content: GroupName::new("content"),
+        mlfid: GroupName::new("mlfid"),
+        nofail: GroupName::new("nofail"),
+        mlfgained: GroupName::new("mlfgained"),
+        mlfforget: GroupName::new("mlfforget"),
+        user: GroupName::new("user"),
+        fid: GroupName::new("fid"),
+        cidr: GroupName::new("cidr"),
+        ip4: GroupName::new("ip4"),
+        ip6: GroupName::new("ip6"),
+        dns: GroupName::new("dns"),
+    })
 }
 
 impl PartialEq for GroupName {
@@ -193,6 +273,22 @@ impl FailData {
             .find(|(n, _)| &**n == k)
             .and_then(|(_, v)| v.as_deref())
     }
+    /// A group's value by interned name.
+    fn get_name(&self, k: GroupName) -> Option<&str> {
+        self.groups
+            .iter()
+            .find(|(n, _)| *n == k)
+            .and_then(|(_, v)| v.as_deref())
+    }
+    /// Python truthiness of a group, by interned name.
+    fn truthy_name(&self, k: GroupName) -> bool {
+        self.get_name(k).is_some_and(|v| !v.is_empty())
+    }
+    /// `d.pop(k, None)` by interned name.
+    fn pop_name(&mut self, k: GroupName) -> Option<String> {
+        let i = self.groups.iter().position(|(n, _)| *n == k)?;
+        self.groups.remove(i).1
+    }
     /// Whether the key exists (even with a None value).
     pub fn has(&self, k: &str) -> bool {
         self.groups.iter().any(|(n, _)| &**n == k)
@@ -213,6 +309,18 @@ impl FailData {
         match self.groups.iter_mut().find(|(n, _)| *n == k) {
             Some(e) => e.1 = v,
             None => self.groups.push((k, v)),
+        }
+    }
+    /// `d[k] = v` with an interned name and a borrowed value: an existing value's buffer is
+    /// reused.
+    fn set_str(&mut self, k: GroupName, v: &str) {
+        match self.groups.iter_mut().find(|(n, _)| *n == k) {
+            Some((_, Some(cur))) => {
+                cur.clear();
+                cur.push_str(v);
+            }
+            Some(e) => e.1 = Some(v.to_string()),
+            None => self.groups.push((k, Some(v.to_string()))),
         }
     }
     /// `d.pop(k, None)`.
@@ -238,13 +346,51 @@ pub struct Finding {
     /// Python holds the time as an `int` (a zone was applied, or TAI64N): printed without `.0`.
     pub time_integral: bool,
     /// The failure dict.
-    pub data: FailData,
+    pub data: FindingData,
+}
+
+/// The failure dict of a finding: its own, or the mlfid cache's entry as it was when the line
+/// was processed. A shared entry is copied when the cache next changes it while the finding is
+/// still alive (copy on write), so a finding never sees later lines' edits and a finding dropped
+/// before the next line costs no copy.
+#[derive(Clone)]
+pub enum FindingData {
+    /// A failure without `F-MLFID`.
+    Own(FailData),
+    /// A snapshot of an mlfid cache entry.
+    Shared(Arc<FailData>),
+}
+
+impl std::ops::Deref for FindingData {
+    type Target = FailData;
+    fn deref(&self) -> &FailData {
+        match self {
+            FindingData::Own(d) => d,
+            FindingData::Shared(d) => d,
+        }
+    }
+}
+
+impl std::fmt::Debug for FindingData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl FindingData {
+    /// The dict, owned (copied only when the cache still shares it).
+    pub fn into_owned(self) -> FailData {
+        match self {
+            FindingData::Own(d) => d,
+            FindingData::Shared(d) => Arc::unwrap_or_clone(d),
+        }
+    }
 }
 
 impl Finding {
     /// A real failure: not pending and not nofail.
     pub fn is_failure(&self) -> bool {
-        self.id.is_some() && !self.data.truthy("nofail")
+        self.id.is_some() && !self.data.truthy_name(keys().nofail)
     }
     /// fail2ban's `ticket.getIP()`: the complex id's host, else the id.
     pub fn ip(&self) -> Option<&FailId> {
@@ -269,6 +415,17 @@ pub struct LineOutcome {
     pub aborted: bool,
 }
 
+impl LineOutcome {
+    /// Empties the outcome, keeping its buffers.
+    fn reset(&mut self, prefregex_matched: bool) {
+        self.findings.clear();
+        self.ignored.clear();
+        self.prefregex_groups.clear();
+        self.prefregex_matched = prefregex_matched;
+        self.aborted = false;
+    }
+}
+
 /// A compiled regex with fail2ban's extras.
 #[derive(Debug)]
 pub struct CompiledRegex {
@@ -283,10 +440,29 @@ pub struct CompiledRegex {
 }
 
 /// What a search found, with the multi-line bookkeeping.
-struct Hit {
-    groups: Vec<(GroupName, Option<String>)>,
+/// Group values borrow the searched text: they are copied only into a failure that is kept.
+struct Hit<'t> {
+    groups: Groups<'t>,
     matched: Vec<Line>,
     unmatched: Vec<Line>,
+}
+
+/// Named groups with values borrowed from the searched text, in insertion order.
+type Groups<'t> = Vec<(GroupName, Option<&'t str>)>;
+
+/// The value of `k` in `groups` (None when absent or not participating).
+fn group<'t>(groups: &[(GroupName, Option<&'t str>)], k: GroupName) -> Option<&'t str> {
+    groups.iter().find(|(n, _)| *n == k).and_then(|(_, v)| *v)
+}
+
+/// Python truthiness of a group: present and non-empty.
+fn truthy(groups: &[(GroupName, Option<&str>)], k: GroupName) -> bool {
+    group(groups, k).is_some_and(|v| !v.is_empty())
+}
+
+/// Where `inner`, a slice of `outer`, ends in `outer`.
+fn end_in(outer: &str, inner: &str) -> usize {
+    inner.as_ptr() as usize + inner.len() - outer.as_ptr() as usize
 }
 
 impl CompiledRegex {
@@ -352,21 +528,18 @@ impl CompiledRegex {
     }
 
     /// fail2ban's `Regex.search(buf, orgLines)` + `getGroups()`.
-    fn search(&self, buf: &str, org: &[Line]) -> Option<Hit> {
+    fn search<'t>(&self, buf: &'t str, org: &[Line]) -> Option<Hit<'t>> {
         let caps = self.regex.search(buf)?;
         let (start, end) = caps.get(0).unwrap_or((0, 0));
-        let text = |i: usize| caps.get(i).map(|(s, e)| buf[s..e].to_string());
-        let mut groups: Vec<(GroupName, Option<String>)> =
-            self.names.iter().map(|(i, n)| (*n, text(*i))).collect();
+        let text = |i: usize| caps.get(i).map(|(s, e)| &buf[s..e]);
+        let mut groups: Groups<'t> = Vec::with_capacity(self.names.len() + self.alts.len());
+        groups.extend(self.names.iter().map(|(i, n)| (*n, text(*i))));
         for (k, n) in &self.alts {
-            let v = groups
-                .iter()
-                .find(|(g, _)| g == k)
-                .and_then(|(_, v)| v.clone());
+            let v = groups.iter().find(|(g, _)| g == k).and_then(|(_, v)| *v);
             if let Some(v) = v.filter(|v| !v.is_empty()) {
                 let cur = groups.iter_mut().find(|(g, _)| g == n);
                 match cur {
-                    Some(e) if e.1.as_deref().is_some_and(|x| !x.is_empty()) => {}
+                    Some(e) if e.1.is_some_and(|x| !x.is_empty()) => {}
                     Some(e) => e.1 = Some(v),
                     None => groups.push((*n, Some(v))),
                 }
@@ -401,14 +574,14 @@ impl CompiledRegex {
             let mut skipped = String::new();
             for &g in &self.skiplines {
                 if let Some(t) = text(g) {
-                    skipped.push_str(&t);
+                    skipped.push_str(t);
                 }
             }
             let mut n = 0;
             for sk in python_splitlines(&skipped) {
                 if let Some(m) = matched[n.min(matched.len())..]
                     .iter()
-                    .position(|l| l.text() == sk)
+                    .position(|l| *l.text() == *sk)
                 {
                     unmatched.push(matched.remove(n + m));
                     n += m;
@@ -500,64 +673,146 @@ fn python_splitlines(s: &str) -> Vec<&str> {
     out
 }
 
-/// One entry of the mlfid cache: fail2ban keeps the dict object itself, so later edits of a
-/// failure that came from the cache are visible in the cache.
-type Shared = Arc<Mutex<FailData>>;
-
 /// fail2ban's `Utils.Cache(maxCount=100, maxTime=300)` for mlfid entries: a dict in insertion
-/// order (a key set again keeps its place). Each key is kept with its hash, so a lookup compares
+/// order. (fail2ban sets a key again in place; the engine sets a key only after `get` missed,
+/// so here keys are only inserted.)
+///
+/// fail2ban keeps the failure dict object itself, so later edits of a failure that came from the
+/// cache are visible in the cache: here the entry is edited in place (copied first only while a
+/// finding still holds it, see [`FindingData`]). The key is not stored apart: an entry's `mlfid`
+/// group is its key (an entry is made from a failure whose `mlfid` is the key, and only failures
+/// with that `mlfid` are merged into it). Each entry keeps the key's hash, so a lookup compares
 /// 100 integers rather than 100 strings.
 #[derive(Debug, Default)]
 struct MlfidCache {
-    entries: VecDeque<(u64, String, Shared, f64)>,
+    /// The keys' hashes, apart from the entries so that a lookup scans 800 contiguous bytes.
+    hashes: VecDeque<u64>,
+    entries: VecDeque<MlfEntry>,
+}
+
+#[derive(Debug)]
+struct MlfEntry {
+    data: Arc<FailData>,
+    expires: f64,
 }
 
 const MLFID_MAX_COUNT: usize = 100;
 const MLFID_MAX_TIME: f64 = 300.0;
 
+/// FNV-1a: the keys are short (`host daemon[pid]: ` texts) and a collision only costs a string
+/// comparison.
 fn key_hash(k: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    k.hash(&mut h);
-    h.finish()
+    k.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 impl MlfidCache {
     fn position(&self, k: &str) -> Option<usize> {
         let h = key_hash(k);
-        self.entries
-            .iter()
-            .position(|(eh, n, _, _)| *eh == h && n == k)
-    }
-    fn get(&mut self, k: &str, now: f64) -> Option<Shared> {
-        let i = self.position(k)?;
-        if self.entries[i].3 > now {
-            return Some(self.entries[i].2.clone());
+        let mlfid = keys().mlfid;
+        let (a, b) = self.hashes.as_slices();
+        let mut base = 0;
+        for part in [a, b] {
+            // A tight scan of the hashes; the key is compared only on equal hashes.
+            let mut from = 0;
+            while let Some(p) = part[from..].iter().position(|&x| x == h) {
+                let i = base + from + p;
+                if self.entries[i].data.get_name(mlfid) == Some(k) {
+                    return Some(i);
+                }
+                from += p + 1;
+            }
+            base += part.len();
         }
-        self.entries.remove(i);
         None
     }
-    fn set(&mut self, k: &str, v: Shared, now: f64) {
-        if let Some(i) = self.position(k) {
-            let e = &mut self.entries[i];
-            (e.2, e.3) = (v, now + MLFID_MAX_TIME);
-            return;
+    /// The index of the live entry of `k` (an expired one is dropped).
+    fn get(&mut self, k: &str, now: f64) -> Option<usize> {
+        let i = self.position(k)?;
+        if self.entries[i].expires > now {
+            return Some(i);
         }
+        self.remove(i);
+        None
+    }
+    /// Stores `v` as the entry of `k`, which is not in the cache (`get` gave None); returns its
+    /// index.
+    fn insert(&mut self, k: &str, v: Arc<FailData>, now: f64) -> usize {
         if self.entries.len() >= MLFID_MAX_COUNT {
-            while let Some((_, _, _, exp)) = self.entries.pop_front() {
-                if exp > now && self.entries.len() < MLFID_MAX_COUNT {
+            while let Some(e) = self.entries.pop_front() {
+                self.hashes.pop_front();
+                if e.expires > now && self.entries.len() < MLFID_MAX_COUNT {
                     break;
                 }
             }
         }
-        self.entries
-            .push_back((key_hash(k), k.to_string(), v, now + MLFID_MAX_TIME));
+        self.hashes.push_back(key_hash(k));
+        self.entries.push_back(MlfEntry {
+            data: v,
+            expires: now + MLFID_MAX_TIME,
+        });
+        self.entries.len() - 1
     }
-    fn unset(&mut self, k: &str) {
-        if let Some(i) = self.position(k) {
-            self.entries.remove(i);
+    fn remove(&mut self, i: usize) -> Option<Arc<FailData>> {
+        self.hashes.remove(i);
+        self.entries.remove(i).map(|e| e.data)
+    }
+}
+
+/// Where the failure dict of an mlfid match lives: in the cache, or (forgotten) on its own.
+enum MlfSlot {
+    Cached(usize),
+    Detached(Arc<FailData>),
+}
+
+impl MlfSlot {
+    /// The dict, to edit (copied first if a finding still holds it).
+    fn data<'a>(&'a mut self, cache: &'a mut MlfidCache) -> &'a mut FailData {
+        match self {
+            MlfSlot::Cached(i) => Arc::make_mut(&mut cache.entries[*i].data),
+            MlfSlot::Detached(d) => Arc::make_mut(d),
         }
     }
+    /// The dict, to read.
+    fn get<'a>(&'a self, cache: &'a MlfidCache) -> &'a FailData {
+        match self {
+            MlfSlot::Cached(i) => &cache.entries[*i].data,
+            MlfSlot::Detached(d) => d,
+        }
+    }
+    /// A snapshot of the dict for a finding.
+    fn share(self, cache: &MlfidCache) -> Arc<FailData> {
+        match self {
+            MlfSlot::Cached(i) => cache.entries[i].data.clone(),
+            MlfSlot::Detached(d) => d,
+        }
+    }
+}
+
+/// The failure dict of one failregex match.
+enum Dict {
+    /// A failure without `F-MLFID`.
+    Own(FailData),
+    /// An mlfid match, merged into the cache.
+    Mlfid(MlfSlot),
+}
+
+/// The ids chosen for one failure: nearly always one (DNS names may give several).
+enum Ids {
+    One(FailId),
+    Many(Vec<FailId>),
+}
+
+/// Reused buffers of the per-line work.
+#[derive(Default)]
+struct Scratch {
+    /// The buffer text when it is not a part of the line.
+    org_text: String,
+    /// The text after the prefregex content or a changed buffer replaced it.
+    cur_text: String,
+    /// The content gate's answer, one flag per failregex.
+    cands: Vec<bool>,
 }
 
 /// One compiled filter with its state for one log.
@@ -580,6 +835,9 @@ pub struct Filter {
     /// The line gate's first candidate for the current line (None = not judged).
     line_first: Option<usize>,
     mlfid: MlfidCache,
+    scratch: Scratch,
+    /// Reused by [`Filter::process_line`].
+    outcome: LineOutcome,
 }
 
 impl std::fmt::Debug for Filter {
@@ -712,6 +970,8 @@ impl Filter {
             pref_matched: false,
             line_first: None,
             mlfid: MlfidCache::default(),
+            scratch: Scratch::default(),
+            outcome: LineOutcome::default(),
         })
     }
 
@@ -756,16 +1016,28 @@ impl Filter {
 
     /// The daemon's entry point: the real failures of one log line (first match wins).
     pub fn process_line(&mut self, line: &str, now: f64) -> Vec<super::Failure> {
-        let out = self.process(line, now);
-        out.findings
-            .into_iter()
+        let mut out = std::mem::take(&mut self.outcome);
+        self.process_into(line, now, &mut out);
+        let failures = out
+            .findings
+            .drain(..)
             .filter(Finding::is_failure)
             .filter_map(|f| f.into_failure(now))
-            .collect()
+            .collect();
+        self.outcome = out;
+        failures
     }
 
     /// fail2ban's `processLine(line)`: date detection, then `findFailure`.
     pub fn process(&mut self, line: &str, now: f64) -> LineOutcome {
+        let mut out = LineOutcome::default();
+        self.process_into(line, now, &mut out);
+        out
+    }
+
+    /// [`Filter::process`] into `out` (emptied first), so that a caller looping over lines
+    /// reuses its buffers.
+    pub fn process_into(&mut self, line: &str, now: f64, out: &mut LineOutcome) {
         let recent = |last: Option<f64>| last.is_some_and(|d| d > now - 60.0);
         let mut no_date = false;
         let mut date: Option<f64> = None;
@@ -783,16 +1055,16 @@ impl Filter {
                     Ok(t) => {
                         date = Some(t);
                         integral = hit.integral;
-                        self.last_time_text = line[s..e].to_string();
+                        self.last_time_text.clear();
+                        self.last_time_text.push_str(&line[s..e]);
                         self.last_date = Some(t);
                         self.last_integral = integral;
                     }
                     Err(DateFail::UnknownZone) => {
                         tracing::error!("failed to process line {line:?}: unknown time zone");
-                        return LineOutcome {
-                            aborted: true,
-                            ..LineOutcome::default()
-                        };
+                        out.reset(false);
+                        out.aborted = true;
+                        return;
                     }
                     Err(_) => {
                         tracing::debug!("failed to parse date text {:?}", &line[s..e]);
@@ -822,21 +1094,16 @@ impl Filter {
             None => ("", line),
         };
         if self.rejected_early(prefix, suffix) {
-            return LineOutcome {
-                prefregex_matched: self.pref_matched,
-                ..LineOutcome::default()
-            };
+            out.reset(self.pref_matched);
+            return;
         }
-        let tuple = TupleLine {
-            prefix: prefix.to_string(),
-            date: match cut {
-                Some((s, e)) => line[s..e].to_string(),
-                None if reuse_last => self.last_time_text.clone(),
-                None => String::new(),
-            },
-            suffix: suffix.to_string(),
+        let date_text = match cut {
+            Some((s, e)) => &line[s..e],
+            None if reuse_last => &self.last_time_text,
+            None => "",
         };
-        self.find_failure(tuple, date, no_date, now)
+        let tuple = TupleLine::new(prefix, date_text, suffix);
+        self.find_failure(tuple, date, no_date, now, out);
     }
 
     /// Server and `-o` mode: a line no failregex can match yields nothing and changes no state
@@ -864,31 +1131,43 @@ impl Filter {
     /// fail2ban's `processLine((prefix, datetext, suffix), date)`: a line whose date is known
     /// (journal entries); no date detection.
     pub fn process_dated(&mut self, tuple: TupleLine, date: f64, now: f64) -> LineOutcome {
-        self.last_time_text = tuple.date.clone();
+        self.last_time_text.clear();
+        self.last_time_text.push_str(tuple.date());
         self.last_date = Some(date);
         // fail2ban's journal backend passes a float (`mktime(...) + microsecond / 1e6`).
         self.last_integral = false;
         self.date_integral = self.last_integral;
-        if self.rejected_early(&tuple.prefix, &tuple.suffix) {
-            return LineOutcome {
-                prefregex_matched: self.pref_matched,
-                ..LineOutcome::default()
-            };
+        let mut out = LineOutcome::default();
+        if self.rejected_early(tuple.prefix(), tuple.suffix()) {
+            out.reset(self.pref_matched);
+            return out;
         }
-        self.find_failure(tuple, Some(date), false, now)
+        self.find_failure(tuple, Some(date), false, now, &mut out);
+        out
     }
 
-    fn buffer_text(lines: &[Line]) -> String {
-        let mut s = String::new();
+    /// The text the regexes see for `lines` (fail2ban's `_tupleLinesBuf`), written into `s`.
+    fn buffer_text<'a>(lines: &[Line], s: &'a mut String) -> &'a str {
+        s.clear();
         for (i, l) in lines.iter().enumerate() {
             if i > 0 {
                 s.push('\n');
             }
-            s.push_str(&l.prefix);
-            s.push_str(&l.suffix);
+            s.push_str(l.prefix());
+            s.push_str(l.suffix());
         }
         s.push('\n');
         s
+    }
+
+    /// [`Filter::buffer_text`], but a one-line buffer without prefix is read in place.
+    fn org_text<'a>(lines: &'a [Line], s: &'a mut String) -> &'a str {
+        if let [l] = lines {
+            if let Some(t) = l.searched() {
+                return t;
+            }
+        }
+        Filter::buffer_text(lines, s)
     }
 
     /// fail2ban's `_ignoreLine`; returns whether an ignoreregex matched.
@@ -898,12 +1177,9 @@ impl Filter {
         fail_hit: Option<&Hit>,
         outcome: &mut LineOutcome,
     ) -> bool {
-        let owned;
+        let mut owned = String::new();
         let buf = match fail_hit {
-            Some(h) if self.maxlines > 1 => {
-                owned = Filter::buffer_text(&h.matched);
-                owned.as_str()
-            }
+            Some(h) if self.maxlines > 1 => Filter::buffer_text(&h.matched, &mut owned),
             _ => buf,
         };
         let mut found = false;
@@ -924,18 +1200,30 @@ impl Filter {
         found
     }
 
-    /// fail2ban's `findFailure`.
+    /// fail2ban's `findFailure`, into `out`.
     fn find_failure(
         &mut self,
         tuple: TupleLine,
         date: Option<f64>,
         no_date: bool,
         now: f64,
-    ) -> LineOutcome {
-        let mut out = LineOutcome {
-            prefregex_matched: self.pref_matched,
-            ..LineOutcome::default()
-        };
+        out: &mut LineOutcome,
+    ) {
+        out.reset(self.pref_matched);
+        let mut scratch = std::mem::take(&mut self.scratch);
+        self.find_failure_with(tuple, date, no_date, now, out, &mut scratch);
+        self.scratch = scratch;
+    }
+
+    fn find_failure_with(
+        &mut self,
+        tuple: TupleLine,
+        date: Option<f64>,
+        no_date: bool,
+        now: f64,
+        out: &mut LineOutcome,
+        scratch: &mut Scratch,
+    ) {
         let check_all = self.settings.check_all;
         let raw_default = self.settings.usedns == UseDns::Raw || self.settings.raw_host;
         let def_kind = if raw_default {
@@ -964,140 +1252,153 @@ impl Filter {
             org_many = self.line_buffer.clone();
             &org_many
         };
-        let mut buf: Option<String> = Some(Filter::buffer_text(org));
+        let Scratch {
+            org_text,
+            cur_text,
+            cands,
+        } = scratch;
+        let org_text: &str = Filter::org_text(org, org_text);
         if !self.ignoreregex.is_empty()
             && self.ignoreregex.len() + 2 < self.failregex.len()
-            && self.ignore_line(buf.as_deref().unwrap_or(""), None, &mut out)
+            && self.ignore_line(org_text, None, out)
         {
-            return out;
+            return;
         }
 
-        let mut pre_groups: Vec<(GroupName, Option<String>)> = Vec::new();
+        // The text the failregexes see: the buffer, or the prefregex's content.
+        let mut cur: &str = org_text;
+        let mut pre_groups: Groups = Vec::new();
         if let Some(p) = &self.prefregex {
-            let hit = p.search(buf.as_deref().unwrap_or(""), org);
+            // Its matched lines are not used: no line bookkeeping.
+            let hit = p.search(org_text, &[]);
             self.pref_matched = hit.is_some();
             out.prefregex_matched = self.pref_matched;
             let Some(hit) = hit else {
-                return out;
+                return;
             };
             pre_groups = hit.groups;
             if check_all {
-                out.prefregex_groups = pre_groups.clone();
+                out.prefregex_groups
+                    .extend(pre_groups.iter().map(|(n, v)| (*n, v.map(str::to_string))));
             }
             let content = pre_groups
                 .iter()
-                .position(|(n, _)| &**n == "content")
+                .position(|(n, _)| *n == keys().content)
                 .and_then(|i| pre_groups.remove(i).1);
             if let Some(c) = content.filter(|c| !c.is_empty()) {
-                self.line_buffer.clear();
-                self.line_buffer.push(Arc::new(TupleLine {
-                    prefix: String::new(),
-                    date: String::new(),
-                    suffix: c,
-                }));
-                buf = None;
+                // The content replaces the buffer. With a one-line buffer in first-match mode
+                // nothing reads the buffer again before the next line replaces it (a hit empties
+                // it, and an ignored hit ends the line), so it is not rebuilt.
+                if check_all || self.maxlines > 1 {
+                    self.line_buffer.clear();
+                    self.line_buffer.push(Arc::new(TupleLine::new("", "", c)));
+                }
+                let end = end_in(org_text, c);
+                cur = if org_text.as_bytes().get(end) == Some(&b'\n') {
+                    &org_text[end - c.len()..=end]
+                } else {
+                    cur_text.clear();
+                    cur_text.push_str(c);
+                    cur_text.push('\n');
+                    cur_text
+                };
             }
         }
 
-        // Which failregexes may match the text they see (None = not known: try all). In
+        // Which failregexes may match the text they see (not asked = not known: try all). In
         // first-match mode the line gate has told which is the first that may match: those
         // before it are skipped, it is tried without asking the content gate, and the content
         // gate is only asked for the ones after it.
-        let mut cands: Option<Vec<bool>> = None;
+        let mut have_cands = false;
         let line_first = self.line_first.take();
         let mut gate_asked = false;
+        // The buffer changed: the text is rebuilt from it before the next failregex.
+        let mut rebuild = false;
         for idx in 0..self.failregex.len() {
-            let cur = match buf.take() {
-                Some(b) => b,
-                None => {
-                    if idx > 0 {
-                        // The text changed: no gate answer holds any more.
-                        cands = None;
-                        gate_asked = true;
-                    }
-                    Filter::buffer_text(&self.line_buffer)
-                }
-            };
+            if rebuild {
+                rebuild = false;
+                // No gate answer holds any more.
+                have_cands = false;
+                gate_asked = true;
+                cur = Filter::buffer_text(&self.line_buffer, cur_text);
+            }
             if line_first.is_some_and(|p| idx < p) {
-                buf = Some(cur);
                 continue;
             }
             let first = line_first == Some(idx);
             if !gate_asked && !first {
                 gate_asked = true;
                 if let Some(g) = &self.gates.content {
-                    let mut v = vec![false; self.failregex.len()];
-                    for i in g.candidates(&cur) {
-                        v[i] = true;
+                    cands.clear();
+                    cands.resize(self.failregex.len(), false);
+                    for i in g.candidates(cur) {
+                        cands[i] = true;
                     }
-                    cands = Some(v);
+                    have_cands = true;
                 }
             }
-            if !first && cands.as_ref().is_some_and(|c| !c[idx]) {
-                buf = Some(cur);
+            if !first && have_cands && !cands[idx] {
                 continue;
             }
-            let Some(mut hit) = self.failregex[idx].search(&cur, org) else {
-                buf = Some(cur);
+            let Some(mut hit) = self.failregex[idx].search(cur, org) else {
                 continue;
             };
-            if !self.ignoreregex.is_empty() && self.ignore_line(&cur, Some(&hit), &mut out) {
+            if !self.ignoreregex.is_empty() && self.ignore_line(cur, Some(&hit), out) {
                 if !check_all {
                     break;
                 }
+                rebuild = true;
                 continue;
             }
             if no_date && date.is_none() && self.settings.undated_is_now {
-                buf = Some(cur);
                 continue;
             }
             if !check_all || self.maxlines > 1 {
                 self.line_buffer.clear();
                 self.line_buffer.append(&mut hit.unmatched);
-            } else {
-                buf = Some(cur.clone());
+                rebuild = true;
             }
-            let hit_groups = std::mem::take(&mut hit.groups);
-            let mut fail = if pre_groups.is_empty() {
-                FailData {
-                    groups: hit_groups,
-                    ..FailData::default()
-                }
+            // The prefregex groups under the failregex groups (None overwriting).
+            let mut groups = if pre_groups.is_empty() {
+                std::mem::take(&mut hit.groups)
             } else {
-                let mut merged = FailData {
-                    groups: pre_groups.clone(),
-                    ..FailData::default()
-                };
-                for (k, v) in hit_groups {
-                    merged.set_name(k, v);
+                let mut merged = Vec::with_capacity(pre_groups.len() + hit.groups.len());
+                merged.extend_from_slice(&pre_groups);
+                for &(k, v) in &hit.groups {
+                    match merged.iter_mut().find(|(n, _)| *n == k) {
+                        Some(e) => e.1 = v,
+                        None => merged.push((k, v)),
+                    }
                 }
                 merged
             };
-            let mlfid = fail.get("mlfid").map(str::to_string);
-            let shared: Option<Shared> = match &mlfid {
+            let matched = std::mem::take(&mut hit.matched);
+            let mlfid = group(&groups, keys().mlfid);
+            let mut dict = match mlfid {
                 Some(m) => {
-                    let s = self.merge_failure(m, fail, &hit, now);
-                    let nofail = s.lock().map(|f| f.truthy("nofail")).unwrap_or(false);
-                    if nofail && !check_all {
-                        return out;
+                    let Some(s) = self.merge_failure(m, &mut groups, matched, now) else {
+                        return;
+                    };
+                    if !check_all && s.get(&self.mlfid).truthy_name(keys().nofail) {
+                        return;
                     }
-                    fail = FailData::default();
-                    Some(s)
+                    Dict::Mlfid(s)
                 }
-                None => {
-                    let mut m = fail.matches.take().unwrap_or_default();
-                    m.extend(hit.matched.iter().cloned());
-                    fail.matches = Some(m);
-                    None
-                }
+                None => Dict::Own(FailData {
+                    groups: groups
+                        .iter()
+                        .map(|&(k, v)| (k, v.map(str::to_string)))
+                        .collect(),
+                    matches: Some(matched),
+                    ..FailData::default()
+                }),
             };
-            let res = match &shared {
-                Some(s) => match s.lock() {
-                    Ok(mut g) => self.choose_ids(&mut g, mlfid.is_some(), def_kind, raw_default),
-                    Err(_) => Err(()),
-                },
-                None => self.choose_ids(&mut fail, false, def_kind, raw_default),
+            let fail = match &mut dict {
+                Dict::Mlfid(s) => s.data(&mut self.mlfid),
+                Dict::Own(f) => f,
             };
+            let res =
+                Filter::choose_ids(&self.settings, fail, mlfid.is_some(), def_kind, raw_default);
             let Ok(ids) = res else {
                 tracing::error!(
                     "no group found in {cur:?} using {:?}",
@@ -1105,39 +1406,33 @@ impl Filter {
                 );
                 continue;
             };
-            let data = match &shared {
-                Some(s) => s.lock().map(|g| g.clone()).unwrap_or_default(),
-                None => fail,
+            let data = match dict {
+                Dict::Mlfid(s) => FindingData::Shared(s.share(&self.mlfid)),
+                Dict::Own(f) => FindingData::Own(f),
+            };
+            let finding = |id: Option<FailId>, data: FindingData| Finding {
+                regex: idx,
+                id,
+                time: date,
+                time_integral: self.date_integral,
+                data,
             };
             match ids {
                 None => {
                     if !check_all && self.settings.ignore_pending {
-                        return out;
+                        return;
                     }
-                    out.findings.push(Finding {
-                        regex: idx,
-                        id: None,
-                        time: date,
-                        time_integral: self.date_integral,
-                        data,
-                    });
+                    out.findings.push(finding(None, data));
                 }
-                Some(ids) => {
+                Some(Ids::One(id)) => out.findings.push(finding(Some(id), data)),
+                Some(Ids::Many(ids)) => {
                     let last = ids.len().saturating_sub(1);
                     let mut data = Some(data);
                     for (k, id) in ids.into_iter().enumerate() {
-                        let data = if k == last {
-                            data.take().unwrap_or_default()
-                        } else {
-                            data.clone().unwrap_or_default()
-                        };
-                        out.findings.push(Finding {
-                            regex: idx,
-                            id: Some(id),
-                            time: date,
-                            time_integral: self.date_integral,
-                            data,
-                        });
+                        let data = if k == last { data.take() } else { data.clone() };
+                        if let Some(data) = data {
+                            out.findings.push(finding(Some(id), data));
+                        }
                     }
                 }
             }
@@ -1145,157 +1440,181 @@ impl Filter {
                 break;
             }
         }
-        out
     }
 
     /// The id part of `findFailure`: Ok(None) = pending, Ok(Some(ids)), Err = no id group.
     fn choose_ids(
-        &self,
+        settings: &FilterSettings,
         fail: &mut FailData,
         has_mlfid: bool,
         def_kind: IdKind,
         raw_default: bool,
-    ) -> Result<Option<Vec<FailId>>, ()> {
-        let fid = fail.get("fid").map(str::to_string);
-        let cidr = fail
-            .get("cidr")
-            .filter(|c| !c.is_empty())
-            .map(str::to_string);
+    ) -> Result<Option<Ids>, ()> {
+        let keys = keys();
+        let fid = fail.get_name(keys.fid);
+        let cidr = fail.get_name(keys.cidr).filter(|c| !c.is_empty());
         let cidr_kind = |fam: IdKind| -> IdKind {
-            match cidr.as_deref().and_then(|c| c.trim().parse::<u32>().ok()) {
+            match cidr.and_then(|c| c.trim().parse::<u32>().ok()) {
                 Some(n) => IdKind::Prefix(n),
                 None => fam,
             }
         };
-        let (ip, kind, raw) = if let Some(ip) = fail.get("ip4") {
-            (Some(ip.to_string()), cidr_kind(IdKind::V4), true)
-        } else if let Some(ip) = fail.get("ip6") {
-            (Some(ip.to_string()), cidr_kind(IdKind::V6), true)
-        } else if let Some(ip) = fail.get("dns") {
-            (Some(ip.to_string()), def_kind, raw_default)
+        let (ip, kind, raw) = if let Some(ip) = fail.get_name(keys.ip4) {
+            (Some(ip), cidr_kind(IdKind::V4), true)
+        } else if let Some(ip) = fail.get_name(keys.ip6) {
+            (Some(ip), cidr_kind(IdKind::V6), true)
+        } else if let Some(ip) = fail.get_name(keys.dns) {
+            (Some(ip), def_kind, raw_default)
         } else {
             if fid.is_none() && !has_mlfid {
                 return Err(());
             }
-            (fid.clone(), def_kind, true)
+            (fid, def_kind, true)
         };
         let Some(ip) = ip else {
             fail.mlfpending = true;
             return Ok(None);
         };
         if raw {
-            if fid.is_none() || fid.as_deref() == Some(ip.as_str()) {
-                Ok(Some(vec![FailId::new(&ip, kind)]))
+            if fid.is_none() || fid == Some(ip) {
+                Ok(Some(Ids::One(FailId::new(ip, kind))))
             } else {
-                fail.ip = Some(FailId::new(&ip, kind));
-                Ok(Some(vec![FailId::new(
-                    fid.as_deref().unwrap_or(""),
-                    def_kind,
-                )]))
+                let host = FailId::new(ip, kind);
+                let id = FailId::new(fid.unwrap_or(""), def_kind);
+                fail.ip = Some(host);
+                Ok(Some(Ids::One(id)))
             }
         } else {
-            let resolve = matches!(self.settings.usedns, UseDns::Yes | UseDns::Warn);
-            let ids = text_to_ip(&ip, resolve);
-            if resolve && !ids.is_empty() && self.settings.usedns == UseDns::Warn {
+            let resolve = matches!(settings.usedns, UseDns::Yes | UseDns::Warn);
+            let ids = text_to_ip(ip, resolve);
+            if resolve && !ids.is_empty() && settings.usedns == UseDns::Warn {
                 tracing::warn!("determined ip using dns lookup: {ip} = {ids:?}");
             }
-            Ok(Some(ids))
+            Ok(Some(Ids::Many(ids)))
         }
     }
 
-    /// fail2ban's `_mergeFailure`.
-    fn merge_failure(&mut self, mlfid: &str, mut fail: FailData, hit: &Hit, now: f64) -> Shared {
+    /// fail2ban's `_mergeFailure`: merges the failure `groups` (with its `matched` lines) into
+    /// the cache entry of `mlfid`, or makes one. None in first-match mode for a nofail failure
+    /// of a connection not in the cache that is forgotten at once (a successful login): the
+    /// caller would drop it unseen, so it is not built.
+    fn merge_failure(
+        &mut self,
+        mlfid: &str,
+        groups: &mut Groups,
+        matched: Vec<Line>,
+        now: f64,
+    ) -> Option<MlfSlot> {
         const NOFAIL: u8 = 1;
         const FORGET: u8 = 2;
         const PREV: u8 = 4;
         const GAINED: u8 = 8;
         let mut flags = 0u8;
-        if fail.truthy("mlfgained") {
+        let keys = keys();
+        if truthy(groups, keys.mlfgained) {
             flags |= GAINED | NOFAIL;
-            if !fail.truthy("nofail") {
-                let g = fail.get("mlfgained").map(str::to_string);
-                fail.set("nofail", g);
+            if !truthy(groups, keys.nofail) {
+                let g = group(groups, keys.mlfgained);
+                match groups.iter_mut().find(|(n, _)| *n == keys.nofail) {
+                    Some(e) => e.1 = g,
+                    None => groups.push((keys.nofail, g)),
+                }
             }
-        } else if fail.truthy("nofail") {
+        } else if truthy(groups, keys.nofail) {
             flags |= NOFAIL;
         }
-        if fail.pop("mlfforget").is_some_and(|v| !v.is_empty()) {
-            flags |= FORGET;
+        if let Some(i) = groups.iter().position(|(n, _)| *n == keys.mlfforget) {
+            if groups.remove(i).1.is_some_and(|v| !v.is_empty()) {
+                flags |= FORGET;
+            }
         }
-        let user = fail
-            .get("user")
-            .filter(|u| !u.is_empty())
-            .map(str::to_string);
+        let user = group(groups, keys.user).filter(|u| !u.is_empty());
         let users_len;
-        let shared = match self.mlfid.get(mlfid, now) {
-            Some(entry) => {
-                {
-                    let Ok(mut e) = entry.lock() else {
-                        return entry.clone();
-                    };
-                    if let Some(u) = &user {
-                        let set = e.users.get_or_insert_with(Vec::new);
-                        if !set.contains(u) {
-                            set.push(u.clone());
-                        }
+        let mut slot = match self.mlfid.get(mlfid, now) {
+            Some(i) => {
+                let e = Arc::make_mut(&mut self.mlfid.entries[i].data);
+                if let Some(u) = user {
+                    let set = e.users.get_or_insert_with(Vec::new);
+                    if !set.iter().any(|x| x == u) {
+                        set.push(u.to_string());
                     }
-                    users_len = e.users.as_ref().map_or(0, Vec::len);
-                    if e.pop("nofail").is_some_and(|v| !v.is_empty()) {
-                        flags |= PREV;
-                    }
-                    if e.pop("mlfgained").is_some_and(|v| !v.is_empty()) {
-                        flags |= PREV;
-                    }
-                    if flags & GAINED != 0 {
-                        e.mlfpending = false;
-                    }
-                    if flags & PREV == 0 && !e.mlfpending {
-                        e.matches = None;
-                    }
-                    for (k, v) in fail.groups {
-                        if v.is_some() {
-                            e.set_name(k, v);
-                        }
+                }
+                users_len = e.users.as_ref().map_or(0, Vec::len);
+                if e.pop_name(keys.nofail).is_some_and(|v| !v.is_empty()) {
+                    flags |= PREV;
+                }
+                if e.pop_name(keys.mlfgained).is_some_and(|v| !v.is_empty()) {
+                    flags |= PREV;
+                }
+                if flags & GAINED != 0 {
+                    e.mlfpending = false;
+                }
+                if flags & PREV == 0 && !e.mlfpending {
+                    e.matches = None;
+                }
+                for &(k, v) in groups.iter() {
+                    if let Some(v) = v {
+                        e.set_str(k, v);
                     }
                 }
                 if flags & FORGET != 0 {
-                    self.mlfid.unset(mlfid);
+                    match self.mlfid.remove(i) {
+                        Some(d) => MlfSlot::Detached(d),
+                        None => MlfSlot::Cached(i),
+                    }
+                } else {
+                    MlfSlot::Cached(i)
                 }
-                entry
             }
             None => {
-                if let Some(u) = &user {
-                    fail.users = Some(vec![u.clone()]);
+                // A new dict is neither pending nor has several users: its nofail stays.
+                if flags & (NOFAIL | FORGET) == NOFAIL | FORGET && !self.settings.check_all {
+                    return None;
                 }
+                let fail = FailData {
+                    groups: groups
+                        .iter()
+                        .map(|&(k, v)| (k, v.map(str::to_string)))
+                        .collect(),
+                    users: user.map(|u| vec![u.to_string()]),
+                    ..FailData::default()
+                };
                 users_len = fail.users.as_ref().map_or(0, Vec::len);
-                let s = Arc::new(Mutex::new(fail));
+                let s = Arc::new(fail);
                 if flags & FORGET == 0 {
-                    self.mlfid.set(mlfid, s.clone(), now);
+                    MlfSlot::Cached(self.mlfid.insert(mlfid, s, now))
+                } else {
+                    MlfSlot::Detached(s)
                 }
-                s
             }
         };
-        if let Ok(mut f) = shared.lock() {
-            let pending = std::mem::take(&mut f.mlfpending);
-            if pending || users_len > 1 {
-                f.pop("nofail");
-                f.pop("mlfgained");
-                flags &= !(GAINED | NOFAIL);
-            }
-            if flags & NOFAIL == 0 {
-                let mut m = f.nofail_matches.take().unwrap_or_default();
-                m.extend(f.matches.take().unwrap_or_default());
-                if flags & GAINED == 0 {
-                    m.extend(hit.matched.iter().cloned());
-                }
-                f.matches = Some(m);
-            } else if flags & (NOFAIL | FORGET) == NOFAIL {
-                let mut m = f.nofail_matches.take().unwrap_or_default();
-                m.extend(hit.matched.iter().cloned());
-                f.nofail_matches = Some(m);
-            }
+        let f = slot.data(&mut self.mlfid);
+        let pending = std::mem::take(&mut f.mlfpending);
+        if pending || users_len > 1 {
+            f.pop_name(keys.nofail);
+            f.pop_name(keys.mlfgained);
+            flags &= !(GAINED | NOFAIL);
         }
-        shared
+        // `a + b` as lists, reusing the buffer of `a`, or of `b` when `a` is empty.
+        let join = |a: Option<Vec<Line>>, b: Option<Vec<Line>>| match (a, b) {
+            (Some(a), Some(b)) if a.is_empty() => b,
+            (Some(mut a), Some(b)) => {
+                a.extend(b);
+                a
+            }
+            (Some(a), None) | (None, Some(a)) => a,
+            (None, None) => Vec::new(),
+        };
+        if flags & NOFAIL == 0 {
+            let mut m = join(f.nofail_matches.take(), f.matches.take());
+            if flags & GAINED == 0 {
+                m = join(Some(m), Some(matched));
+            }
+            f.matches = Some(m);
+        } else if flags & (NOFAIL | FORGET) == NOFAIL {
+            f.nofail_matches = Some(join(f.nofail_matches.take(), Some(matched)));
+        }
+        Some(slot)
     }
 }
 
@@ -1304,17 +1623,23 @@ impl Finding {
     pub fn into_failure(self, now: f64) -> Option<super::Failure> {
         let ip = self.ip().and_then(FailId::addr);
         let id = self.id?;
+        let data = self.data.into_owned();
+        let lines = data
+            .match_lines()
+            .iter()
+            .map(|l| l.full().to_string())
+            .collect();
         let mut tags = BTreeMap::new();
-        for (k, v) in &self.data.groups {
+        for (k, v) in data.groups {
             if let Some(v) = v {
-                tags.insert(k.to_string(), v.clone());
+                tags.insert(k.to_string(), v);
             }
         }
         Some(super::Failure {
             id: id.to_string(),
             ip,
             time: self.time.unwrap_or(now),
-            lines: self.data.match_lines().iter().map(|l| l.full()).collect(),
+            lines,
             tags,
             regex: self.regex,
         })

@@ -41,16 +41,17 @@ pub enum FailId {
 impl FailId {
     /// fail2ban's `IPAddr(text, cidr)`.
     pub fn new(text: &str, kind: IdKind) -> FailId {
-        let (mut text, mut kind) = (text.to_string(), kind);
+        let raw = |text: &str, parsed: bool| FailId::Raw {
+            text: text.to_string(),
+            parsed,
+        };
+        let (mut text, mut kind) = (text, kind);
         if kind == IdKind::Raw {
-            return FailId::Raw {
-                text,
-                parsed: false,
-            };
+            return raw(text, false);
         }
         if kind == IdKind::Unspec {
             if text.len() > 2 && text.starts_with('[') && text.ends_with(']') {
-                text = text[1..text.len() - 1].to_string();
+                text = &text[1..text.len() - 1];
             }
             if let Some((a, p)) = text.split_once('/') {
                 let plen = if p.contains('.') || p.contains(':') {
@@ -61,10 +62,10 @@ impl FailId {
                 match plen {
                     Some(n) => {
                         kind = IdKind::Prefix(n);
-                        text = a.to_string();
+                        text = a;
                     }
                     // fail2ban raises ValueError here; the text stays an unparsed id.
-                    None => return FailId::Raw { text, parsed: true },
+                    None => return raw(text, true),
                 }
             }
         }
@@ -73,21 +74,21 @@ impl FailId {
         let (addr, plen) = match kind {
             IdKind::V4 => match v4() {
                 Some(a) => (IpAddr::V4(a), None),
-                None => return FailId::Raw { text, parsed: true },
+                None => return raw(text, true),
             },
             IdKind::V6 => match v6() {
                 Some(a) => (IpAddr::V6(a), None),
-                None => return FailId::Raw { text, parsed: true },
+                None => return raw(text, true),
             },
             IdKind::Prefix(n) => match (v4(), v6()) {
                 (Some(a), _) => (IpAddr::V4(a), Some(n)),
                 (None, Some(a)) => (IpAddr::V6(a), Some(n)),
-                _ => return FailId::Raw { text, parsed: true },
+                _ => return raw(text, true),
             },
             _ => match (v4(), v6()) {
                 (Some(a), _) => (IpAddr::V4(a), None),
                 (None, Some(a)) => (IpAddr::V6(a), None),
-                _ => return FailId::Raw { text, parsed: true },
+                _ => return raw(text, true),
             },
         };
         match (addr, plen) {
@@ -129,6 +130,36 @@ impl FailId {
         match self {
             FailId::Addr { addr, plen } if u32::from(*plen) == full_plen(addr) => Some(*addr),
             _ => None,
+        }
+    }
+
+    /// Appends the text form (as [`fmt::Display`]) to `out`; a plain IPv4 address, the common
+    /// case of `fail2zig regex -o ip`, without the formatting machinery.
+    pub fn write_text(&self, out: &mut Vec<u8>) {
+        match self {
+            FailId::Raw { text, .. } => out.extend_from_slice(text.as_bytes()),
+            FailId::Addr {
+                addr: IpAddr::V4(a),
+                plen: 32,
+            } => {
+                for (i, &o) in a.octets().iter().enumerate() {
+                    if i > 0 {
+                        out.push(b'.');
+                    }
+                    if o >= 100 {
+                        out.push(b'0' + o / 100);
+                    }
+                    if o >= 10 {
+                        out.push(b'0' + o / 10 % 10);
+                    }
+                    out.push(b'0' + o % 10);
+                }
+            }
+            _ => {
+                use std::io::Write;
+                // Writing into a Vec cannot fail.
+                let _ = write!(out, "{self}");
+            }
         }
     }
 
@@ -204,7 +235,7 @@ fn ntop6(a: &Ipv6Addr) -> String {
 /// `yes`/`warn`) the addresses it resolves to, A before AAAA, without duplicates.
 pub fn text_to_ip(text: &str, resolve: bool) -> Vec<FailId> {
     if let Some(ip) = search_ip(text) {
-        let id = FailId::new(&ip, IdKind::Unspec);
+        let id = FailId::new(ip, IdKind::Unspec);
         if id.is_valid() {
             return vec![id];
         }
@@ -227,17 +258,13 @@ pub fn text_to_ip(text: &str, resolve: bool) -> Vec<FailId> {
 }
 
 /// fail2ban's `IPAddr.searchIP`: the whole text is an IPv4 or a (bracketed) IPv6 shape.
-fn search_ip(text: &str) -> Option<String> {
+fn search_ip(text: &str) -> Option<&str> {
     let t = text;
-    let is_v4 = {
-        let parts: Vec<&str> = t.split('.').collect();
-        parts.len() == 4
-            && parts
-                .iter()
-                .all(|p| (1..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()))
-    };
+    let is_v4 = t.split('.').count() == 4
+        && t.split('.')
+            .all(|p| (1..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()));
     if is_v4 {
-        return Some(t.to_string());
+        return Some(t);
     }
     let inner = t.strip_prefix('[').unwrap_or(t);
     let inner = inner.strip_suffix(']').unwrap_or(inner);
@@ -245,7 +272,7 @@ fn search_ip(text: &str) -> Option<String> {
         && inner.bytes().all(|b| b.is_ascii_hexdigit() || b == b':')
         && inner.parse::<Ipv6Addr>().is_ok()
     {
-        return Some(inner.to_string());
+        return Some(inner);
     }
     None
 }
@@ -267,5 +294,25 @@ mod tests {
             FailId::new("2001:DB8::1", IdKind::V6),
             FailId::new("2001:db8:0::1", IdKind::Unspec)
         );
+    }
+
+    #[test]
+    fn write_text_is_display() {
+        let ids = [
+            ("0.0.0.0", IdKind::V4),
+            ("1.20.100.255", IdKind::V4),
+            ("10.9.99.109", IdKind::Unspec),
+            ("192.0.2.77/24", IdKind::Unspec),
+            ("2001:db8::1", IdKind::V6),
+            ("::1.2.3.4", IdKind::V6),
+            ("host.example", IdKind::Raw),
+            ("192.030.0.6", IdKind::V4),
+        ];
+        for (t, k) in ids {
+            let id = FailId::new(t, k);
+            let mut out = Vec::new();
+            id.write_text(&mut out);
+            assert_eq!(String::from_utf8(out).unwrap(), id.to_string(), "{t}");
+        }
     }
 }

@@ -21,16 +21,32 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use super::FilterError;
-use super::engine::{Filter, FilterSettings, Finding, Line, ResolvedDef, UseDns, resolve_def};
+use super::engine::{
+    Filter, FilterSettings, Finding, Line, LineOutcome, ResolvedDef, UseDns, resolve_def,
+};
 use super::ip::FailId;
 use crate::cli::regex::RegexArgs;
 
 /// Runs `fail2zig regex` writing to stdout; returns the exit code (0, or 255 for the errors
 /// fail2ban-regex reports with `ERROR:`).
+///
+/// Like Python's `print`, the output is line-buffered on a terminal and block-buffered otherwise.
 pub fn run(args: &RegexArgs) -> Result<i32, FilterError> {
+    use std::io::IsTerminal;
     let stdout = std::io::stdout();
     let mut lock = stdout.lock();
-    run_to(args, &mut lock)
+    if lock.is_terminal() {
+        return run_to(args, &mut lock);
+    }
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, lock);
+    let code = run_to(args, &mut w);
+    let flushed = w.flush().map_err(|e| FilterError::Read {
+        path: "standard output".into(),
+        source: e,
+    });
+    let code = code?;
+    flushed?;
+    Ok(code)
 }
 
 /// Runs `fail2zig regex` writing to `out`.
@@ -121,35 +137,73 @@ fn journal_input(
     })))
 }
 
+/// A log file read line by line: blocks are read into one buffer and the lines handed out in
+/// place (a line is copied only when it is not UTF-8, or moved when it straddles two blocks).
 struct LogLines<R> {
     reader: R,
     buf: Vec<u8>,
+    /// The unread bytes are `buf[start..end]`.
+    start: usize,
+    end: usize,
+    eof: bool,
+    /// The last line when it is not UTF-8, with U+FFFD for the invalid bytes.
+    lossy: String,
 }
 
-impl<R: std::io::BufRead> Iterator for LogLines<R> {
-    type Item = std::io::Result<String>;
-    fn next(&mut self) -> Option<std::io::Result<String>> {
-        self.buf.clear();
-        match self.reader.read_until(b'\n', &mut self.buf) {
-            Err(e) => Some(Err(e)),
-            Ok(_) if self.buf.last() != Some(&b'\n') => None,
-            Ok(_) => {
-                let keep = self
-                    .buf
-                    .iter()
-                    .rposition(|&b| b != b'\r' && b != b'\n')
-                    .map_or(0, |p| p + 1);
-                self.buf.truncate(keep);
-                // The line's own buffer becomes the String when it is UTF-8 (no copy).
-                let next = Vec::with_capacity(self.buf.capacity());
-                let line = std::mem::replace(&mut self.buf, next);
-                Some(Ok(match String::from_utf8(line) {
-                    Ok(s) => s,
-                    Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-                }))
-            }
+impl<R: std::io::Read> LogLines<R> {
+    fn new(reader: R) -> LogLines<R> {
+        LogLines {
+            reader,
+            buf: vec![0; 1 << 16],
+            start: 0,
+            end: 0,
+            eof: false,
+            lossy: String::new(),
         }
     }
+
+    /// The next line without its line end; None at the end of the file.
+    fn next_line(&mut self) -> Option<std::io::Result<&str>> {
+        let nl = loop {
+            if let Some(p) = memchr::memchr(b'\n', &self.buf[self.start..self.end]) {
+                break self.start + p;
+            }
+            if self.eof {
+                return None;
+            }
+            // Keep the partial line, at the start of the buffer (grown if it fills it).
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+            if self.end == self.buf.len() {
+                self.buf.resize(self.buf.len() * 2, 0);
+            }
+            match self.reader.read(&mut self.buf[self.end..]) {
+                Ok(0) => self.eof = true,
+                Ok(n) => self.end += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Some(Err(e)),
+            }
+        };
+        let line = &self.buf[self.start..nl];
+        self.start = nl + 1;
+        let keep = line.iter().rposition(|&b| b != b'\r').map_or(0, |p| p + 1);
+        let line = &line[..keep];
+        Some(Ok(match std::str::from_utf8(line) {
+            Ok(s) => s,
+            Err(_) => {
+                self.lossy = String::from_utf8_lossy(line).into_owned();
+                &self.lossy
+            }
+        }))
+    }
+}
+
+/// Where the lines come from: a log file (read into one buffer), or entries made one by one
+/// (journal, a text given on the command line).
+enum Source {
+    File(LogLines<std::fs::File>),
+    Entries(Box<dyn Iterator<Item = std::io::Result<Input>>>),
 }
 
 /// fail2ban-regex's `shortstr`.
@@ -435,46 +489,38 @@ impl<'a> Tool<'a> {
             head.push(format!("Use ignoreregex line : {}", shortstr(i, 53)));
         }
         let log_path = Path::new(&a.log);
-        let mut lines: Box<dyn Iterator<Item = std::io::Result<Input>>> =
-            if a.log.starts_with("systemd-journal") && !log_path.exists() {
-                head.push("Use         systemd journal".to_string());
-                head.push(format!("Use         encoding : {}", a.opts.encoding));
-                if let Some(m) = &a.opts.journalmatch {
-                    head.push(format!("Use    journal match : {m}"));
+        let mut lines: Source = if a.log.starts_with("systemd-journal") && !log_path.exists() {
+            head.push("Use         systemd journal".to_string());
+            head.push(format!("Use         encoding : {}", a.opts.encoding));
+            if let Some(m) = &a.opts.journalmatch {
+                head.push(format!("Use    journal match : {m}"));
+            }
+            Source::Entries(journal_input(&a.log, a.opts.journalmatch.as_deref())?)
+        } else if log_path.is_file() {
+            head.push(format!("Use         log file : {}", a.log));
+            head.push(format!("Use         encoding : {}", a.opts.encoding));
+            let f = std::fs::File::open(log_path)
+                .map_err(|e| ToolError::Reported(format!("ERROR: cannot read {}: {e}", a.log)))?;
+            Source::File(LogLines::new(f))
+        } else if filter.maxlines() <= 1 && !a.log.contains('\n') {
+            head.push(format!(
+                "Use      single line : {}",
+                shortstr(&a.log.replace('\n', "\\n"), 53)
+            ));
+            Source::Entries(Box::new(std::iter::once(Ok(Input::plain(a.log.clone())))))
+        } else {
+            let l: Vec<String> = a.log.split('\n').map(String::from).collect();
+            head.push(format!("Use      multi line : {} line(s)", l.len()));
+            for (i, x) in l.iter().enumerate() {
+                if i >= 5 {
+                    head.push("| ...".into());
+                    break;
                 }
-                journal_input(&a.log, a.opts.journalmatch.as_deref())?
-            } else if log_path.is_file() {
-                head.push(format!("Use         log file : {}", a.log));
-                head.push(format!("Use         encoding : {}", a.opts.encoding));
-                let f = std::fs::File::open(log_path).map_err(|e| {
-                    ToolError::Reported(format!("ERROR: cannot read {}: {e}", a.log))
-                })?;
-                Box::new(
-                    LogLines {
-                        reader: std::io::BufReader::with_capacity(1 << 16, f),
-                        buf: Vec::new(),
-                    }
-                    .map(|r| r.map(Input::plain)),
-                )
-            } else if filter.maxlines() <= 1 && !a.log.contains('\n') {
-                head.push(format!(
-                    "Use      single line : {}",
-                    shortstr(&a.log.replace('\n', "\\n"), 53)
-                ));
-                Box::new(std::iter::once(Ok(Input::plain(a.log.clone()))))
-            } else {
-                let l: Vec<String> = a.log.split('\n').map(String::from).collect();
-                head.push(format!("Use      multi line : {} line(s)", l.len()));
-                for (i, x) in l.iter().enumerate() {
-                    if i >= 5 {
-                        head.push("| ...".into());
-                        break;
-                    }
-                    head.push(format!("| {:>2}: {}", i + 1, shortstr(x, 53)));
-                }
-                head.push("`-".into());
-                Box::new(l.into_iter().map(|t| Ok(Input::plain(t))))
-            };
+                head.push(format!("| {:>2}: {}", i + 1, shortstr(x, 53)));
+            }
+            head.push("`-".into());
+            Source::Entries(Box::new(l.into_iter().map(|t| Ok(Input::plain(t)))))
+        };
         if !quiet {
             head.push(String::new());
             for h in &head {
@@ -487,7 +533,7 @@ impl<'a> Tool<'a> {
     fn process(
         &mut self,
         filter: &mut Filter,
-        lines: &mut dyn Iterator<Item = std::io::Result<Input>>,
+        lines: &mut Source,
         w: &mut dyn Write,
     ) -> Result<i32, ToolError> {
         let a = self.args;
@@ -503,10 +549,28 @@ impl<'a> Tool<'a> {
         let mut pref_matched = 0usize;
         let mut pref_groups: Vec<String> = Vec::new();
         let mut rows: Vec<(Finding, usize)> = Vec::new();
-        for (n, line) in lines.enumerate() {
-            let input = line
-                .map_err(|e| ToolError::Reported(format!("ERROR: cannot read {}: {e}", a.log)))?;
-            let line = input.text.trim_end_matches(['\r', '\n']);
+        let mut outcome = LineOutcome::default();
+        let mut ret: Vec<Finding> = Vec::new();
+        let mut out_buf: Vec<u8> = Vec::new();
+        let mut entry: String;
+        let read_error =
+            |e: std::io::Error| ToolError::Reported(format!("ERROR: cannot read {}: {e}", a.log));
+        for n in 0.. {
+            let (text, dated) = match lines {
+                Source::File(r) => match r.next_line() {
+                    None => break,
+                    Some(l) => (l.map_err(read_error)?, None),
+                },
+                Source::Entries(it) => match it.next() {
+                    None => break,
+                    Some(input) => {
+                        let input = input.map_err(read_error)?;
+                        entry = input.text;
+                        (entry.as_str(), input.dated)
+                    }
+                },
+            };
+            let line = text.trim_end_matches(['\r', '\n']);
             if line.starts_with('#') || line.is_empty() {
                 continue;
             }
@@ -516,19 +580,19 @@ impl<'a> Tool<'a> {
                 Vec::new()
             };
             let full = org.len() >= filter.maxlines();
-            let outcome = match input.dated.clone() {
-                Some((tuple, date)) => filter.process_dated(tuple, date, now),
-                None => filter.process(line, now),
-            };
+            match dated {
+                Some((tuple, date)) => outcome = filter.process_dated(tuple, date, now),
+                None => filter.process_into(line, now, &mut outcome),
+            }
             if outcome.aborted {
                 return Err(ToolError::Reported(format!(
                     "ERROR: unknown time zone abbreviation in line {}: {line}",
                     n + 1
                 )));
             }
-            let mut ret: Vec<Finding> = Vec::new();
+            ret.clear();
             let mut is_ignored = false;
-            for f in outcome.findings {
+            for f in outcome.findings.drain(..) {
                 if a.opts.out.is_none() {
                     let multiple = ret.len() > 1;
                     fail_hits[f.regex] += 1;
@@ -543,13 +607,12 @@ impl<'a> Tool<'a> {
             for i in &outcome.ignored {
                 ignore_hits[*i] += 1;
             }
-            if a.opts.out.is_some() || a.opts.json {
-                for f in ret {
-                    rows.push((f, n + 1));
-                }
-                if a.opts.out.is_some() {
-                    self.flush_out(&mut rows, w)?;
-                }
+            if a.opts.out.is_some() {
+                self.write_out(&ret, &mut out_buf, w)?;
+                continue;
+            }
+            if a.opts.json {
+                rows.extend(ret.drain(..).map(|f| (f, n + 1)));
                 continue;
             }
             if filter.prefregex().is_some() && outcome.prefregex_matched {
@@ -565,7 +628,7 @@ impl<'a> Tool<'a> {
             if filter.maxlines() > 1 {
                 for b in org.iter().skip(usize::from(full)) {
                     if !filter.line_buffer().iter().any(|x| **x == **b) {
-                        let text = b.full();
+                        let text = b.full().to_string();
                         if let Some(p) = stats.missed_lines.iter().position(|m| *m == text) {
                             stats.missed_lines.remove(p);
                         }
@@ -730,36 +793,40 @@ impl<'a> Tool<'a> {
         }
     }
 
-    /// `-o/--out`: fail2ban-regex's `_prepaireOutput` for the collected failures of one line.
-    fn flush_out(
+    /// `-o/--out`: fail2ban-regex's `_prepaireOutput` for the failures of one line. `buf` is
+    /// a reused buffer for the common id and ip outputs (one write per line).
+    fn write_out(
         &self,
-        rows: &mut Vec<(Finding, usize)>,
+        ret: &[Finding],
+        buf: &mut Vec<u8>,
         w: &mut dyn Write,
     ) -> Result<(), ToolError> {
         let fmt = self.args.opts.out.as_deref().unwrap_or("");
-        let ret: Vec<Finding> = rows.drain(..).map(|(f, _)| f).collect();
-        let id_str = |f: &Finding| f.id.as_ref().map_or("None".to_string(), |i| i.to_string());
         match fmt {
-            "id" | "fid" => {
-                for f in &ret {
-                    writeln!(w, "{}", id_str(f))?;
+            "id" | "fid" | "ip" => {
+                if ret.is_empty() {
+                    return Ok(());
                 }
-            }
-            "ip" => {
-                for f in &ret {
-                    let ip = f.ip().map_or("None".to_string(), |i| i.to_string());
-                    writeln!(w, "{ip}")?;
+                buf.clear();
+                for f in ret {
+                    let id = if fmt == "ip" { f.ip() } else { f.id.as_ref() };
+                    match id {
+                        Some(id) => id.write_text(buf),
+                        None => buf.extend_from_slice(b"None"),
+                    }
+                    buf.push(b'\n');
                 }
+                w.write_all(buf)?;
             }
             "msg" => {
-                for f in &ret {
+                for f in ret {
                     for l in f.data.match_lines() {
                         writeln!(w, "{}", l.full())?;
                     }
                 }
             }
             "row" => {
-                for f in &ret {
+                for f in ret {
                     writeln!(
                         w,
                         "[{},\t{},\t{}],",
@@ -772,14 +839,14 @@ impl<'a> Tool<'a> {
                 }
             }
             _ if !fmt.contains('<') => {
-                for f in &ret {
+                for f in ret {
                     writeln!(w, "{}", fail_get(f, fmt))?;
                 }
             }
             _ => {
                 let mut wrapped: Vec<(&Finding, String)> = Vec::new();
                 let mut nl = false;
-                for f in &ret {
+                for f in ret {
                     let msg_single = !nl && f.data.match_lines().len() <= 1;
                     let (v, used_msg) = action_tags(fmt, f, msg_single);
                     if used_msg && !msg_single {
@@ -793,7 +860,7 @@ impl<'a> Tool<'a> {
                 }
                 for (f, v) in wrapped {
                     for l in f.data.match_lines() {
-                        writeln!(w, "{}", v.replace("\x00msg\x00", &l.full()))?;
+                        writeln!(w, "{}", v.replace("\x00msg\x00", l.full()))?;
                     }
                 }
             }
@@ -901,9 +968,9 @@ fn py_lines(l: &[Line]) -> String {
         .map(|t| {
             format!(
                 "[{}, {}, {}]",
-                py_repr(&t.prefix),
-                py_repr(&t.date),
-                py_repr(&t.suffix)
+                py_repr(t.prefix()),
+                py_repr(t.date()),
+                py_repr(t.suffix())
             )
         })
         .collect();
@@ -1144,6 +1211,28 @@ mod tests {
         assert!(looks_like_filter("/etc/fail2ban/filter.d/sshd.conf"));
         assert!(!looks_like_filter("Failed .* from <HOST>"));
         assert!(!looks_like_filter("x[y"));
+    }
+
+    #[test]
+    fn log_lines_split_like_file_container() {
+        // Blocks of 3 bytes: lines straddle blocks and outgrow the buffer.
+        struct Trickle<'a>(&'a [u8]);
+        impl std::io::Read for Trickle<'_> {
+            fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+                let n = self.0.len().min(out.len()).min(3);
+                out[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let text = b"a\r\n\nlong line \xff here\r\r\n\r\nlast\nunfinished";
+        let mut r = LogLines::new(Trickle(text));
+        r.buf = vec![0; 4];
+        let mut got = Vec::new();
+        while let Some(l) = r.next_line() {
+            got.push(l.unwrap().to_string());
+        }
+        assert_eq!(got, ["a", "", "long line \u{fffd} here", "", "last"]);
     }
 
     #[test]

@@ -122,11 +122,9 @@ pub struct JournalLine {
 impl JournalLine {
     /// fail2ban's line tuple: `("", isodate + " ", text)`, date in `zone`.
     pub fn tuple(&self, zone: &TimeZone) -> TupleLine {
-        TupleLine {
-            prefix: String::new(),
-            date: iso_date(self.realtime_us, zone) + " ",
-            suffix: self.text.clone(),
-        }
+        let mut date = iso_date(self.realtime_us, zone);
+        date.push(' ');
+        TupleLine::new("", &date, &self.text)
     }
     /// [`JournalLine::tuple`] in the process-local zone (reads the zone each call: the daemon
     /// should keep one [`TimeZone`] and use [`JournalLine::tuple`]).
