@@ -202,7 +202,7 @@ impl Anch {
     fn end(&self, hay: &[u8], at: usize) -> Option<usize> {
         let input = Input::new(hay).range(at..).anchored(Anchored::Yes);
         match self.form()? {
-            Form::Dense(dfa) => dfa.try_search_fwd(&input).ok()?.map(|m| m.offset()),
+            Form::Dense(dfa) => dense_find(dfa, hay, at, false)?,
             Form::Meta(re) => re.find(input).map(|m| m.end()),
             Form::Run { set, min, max } => {
                 let n = run_len(set, hay.get(at..)?, *max);
@@ -218,11 +218,47 @@ impl Anch {
             .anchored(Anchored::Yes)
             .earliest(true);
         Some(match self.form()? {
-            Form::Dense(dfa) => dfa.try_search_fwd(&input).ok()?.is_some(),
+            Form::Dense(dfa) => dense_find(dfa, hay, at, true)?.is_some(),
             Form::Meta(re) => re.is_match(input),
             Form::Run { set, min, .. } => run_len(set, hay.get(at..)?, *min) == *min,
         })
     }
+}
+
+/// The end of the leftmost-first match of `dfa` starting exactly at `at` (with `earliest`, the
+/// end of the shortest one: enough to know there is one); `None` when the DFA gave up (it has
+/// no quit bytes as built, so only in theory). The search loop of regex-automata's
+/// `try_search_fwd` for an anchored search without a prefilter, without its set-up per call
+/// (the pieces are a few bytes long, so the set-up was most of the cost).
+fn dense_find(
+    dfa: &dense::DFA<Vec<u32>>,
+    hay: &[u8],
+    at: usize,
+    earliest: bool,
+) -> Option<Option<usize>> {
+    let input = Input::new(hay).range(at..).anchored(Anchored::Yes);
+    let mut sid = dfa.start_state_forward(&input).ok()?;
+    let mut found = None;
+    for (p, &b) in hay.iter().enumerate().skip(at) {
+        sid = dfa.next_state(sid, b);
+        if dfa.is_special_state(sid) {
+            // Match states are entered one byte late: the match ends before `b`.
+            if dfa.is_match_state(sid) {
+                found = Some(p);
+                if earliest {
+                    return Some(found);
+                }
+            } else if dfa.is_dead_state(sid) {
+                return Some(found);
+            } else if dfa.is_quit_state(sid) {
+                return None;
+            }
+        }
+    }
+    if dfa.is_match_state(dfa.next_eoi_state(sid)) {
+        found = Some(hay.len());
+    }
+    Some(found)
 }
 
 /// How many bytes at the start of `hay` (at most `max`) are in `set`.
