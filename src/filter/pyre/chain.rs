@@ -38,7 +38,7 @@ use regex_automata::{Anchored, Input, MatchKind, meta};
 
 use super::ast::{Assertion, Ast, GroupKind, Node, Repeat};
 use super::cond::deterministic;
-use super::emit::{Emitter, Target, suffix};
+use super::emit::{Emitter, Target, has_lookbehind, suffix};
 
 /// How a piece reports its groups.
 #[derive(Debug, Clone)]
@@ -458,6 +458,8 @@ impl Builder<'_, '_> {
     /// has no exact ASCII form.
     fn chain(&self, v: &[Node], before: &str) -> Result<Option<Vec<Piece>>, String> {
         let v = &spliced(v);
+        // Contexts matter only to lookbehinds: without any, none is worked out.
+        let contexts = v.iter().any(has_lookbehind);
         // Cut into (nodes, kind) first.
         let mut cuts: Vec<(Vec<Node>, Option<Kind>)> = vec![];
         for (i, e) in v.iter().enumerate() {
@@ -471,7 +473,8 @@ impl Builder<'_, '_> {
             let kind = if let Some((indices, _)) = plain_group(e) {
                 Kind::Group(indices)
             } else if let Some(kind) = match alternatives(e) {
-                Some(branches) => self.branch(branches, &before_of(v, i, before))?,
+                Some(branches) if contexts => self.branch(branches, &before_of(v, i, before))?,
+                Some(branches) => self.branch(branches, "")?,
                 None => None,
             } {
                 kind
@@ -494,7 +497,11 @@ impl Builder<'_, '_> {
             let Some(syntax) = self.emit(&node, &ctx, copy) else {
                 return Ok(None);
             };
-            let after = suffix(&node, &ctx);
+            let after = if contexts {
+                suffix(&node, &ctx)
+            } else {
+                String::new()
+            };
             let split = if matches!(kind, Kind::Plain | Kind::Group(_)) {
                 let rest: Vec<Node> = cuts[k + 1..].iter().flat_map(|(n, _)| n.clone()).collect();
                 self.split(&node, &rest, &ctx, &after)?

@@ -93,10 +93,15 @@ impl Emitter<'_> {
             }
             Node::Repeat(r) => self.repeat(out, r, ast, before, copy)?,
             Node::Concat(v) => {
+                // Contexts matter only to the lookbehinds: none are worked out past the last.
+                let last = v.iter().rposition(has_lookbehind);
                 let mut ctx = before.to_string();
-                for e in v {
+                for (i, e) in v.iter().enumerate() {
                     self.node(out, e, ast, &ctx, copy)?;
-                    ctx = suffix(e, &ctx);
+                    ctx = match last {
+                        Some(l) if i < l => suffix(e, &ctx),
+                        _ => String::new(),
+                    };
                 }
             }
             Node::Alt(v) => {
@@ -225,7 +230,11 @@ impl Emitter<'_> {
             out.push_str("(?>");
         }
         out.push_str("(?:");
-        let ctx = repeat_context(r, before);
+        let ctx = if has_lookbehind(&r.node) {
+            repeat_context(r, before)
+        } else {
+            String::new()
+        };
         self.node(out, &r.node, ast, &ctx, copy)?;
         out.push(')');
         match (r.min, r.max) {
@@ -567,6 +576,11 @@ pub(crate) fn suffix(node: &Node, before: &str) -> String {
             iterate_common(&r.node, before, u64::from(r.min), max)
         }
     }
+}
+
+/// Whether `n` holds a lookbehind (the only construct that reads the proven context).
+pub(crate) fn has_lookbehind(n: &Node) -> bool {
+    n.any(&|m| matches!(m, Node::Look { behind: true, .. }))
 }
 
 /// Context before any iteration of `r`'s body: `before`, or the text after some iterations.
