@@ -825,7 +825,8 @@ impl Chain {
 
 impl Split {
     /// Where the repetition starting at `at` ends in Python's match, if the rest matches
-    /// after one of its candidate ends.
+    /// after one of its candidate ends; a lone candidate is returned untested (the pieces
+    /// after it test it).
     fn end(&self, hay: &[u8], at: usize) -> Option<usize> {
         let reach = self.reach.end(hay, at)?;
         // Candidate ends: occurrences of the literal (in front of their markers, at most 8)
@@ -846,6 +847,11 @@ impl Split {
                 continue;
             }
             cands.push(p);
+        }
+        // One candidate needs no test: if the rest does not match after it, the pieces after
+        // this one fail and the caller falls back.
+        if let [only] = cands[..] {
+            return Some(only);
         }
         if self.greedy {
             cands.reverse();
