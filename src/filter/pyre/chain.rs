@@ -832,7 +832,8 @@ impl Split {
         // Candidate ends: occurrences of the literal (in front of their markers, at most 8)
         // within the reach, leaving at least one atom when one is required.
         let window = hay.get(at..(reach + 8 + self.lit.len()).min(hay.len()))?;
-        let mut cands = vec![];
+        // On the stack while there are few (the usual case: one).
+        let (mut few, mut count, mut many) = ([0usize; 16], 0, Vec::new());
         let mut from = 0;
         while let Some(i) = find(window.get(from..)?, &self.lit) {
             let mut p = at + from + i;
@@ -846,17 +847,30 @@ impl Split {
             if self.min1 && hay[at..p].iter().all(|&b| is_marker(b)) {
                 continue;
             }
-            cands.push(p);
+            if count < few.len() {
+                few[count] = p;
+            } else {
+                if many.is_empty() {
+                    many.extend_from_slice(&few);
+                }
+                many.push(p);
+            }
+            count += 1;
         }
+        let cands: &mut [usize] = if many.is_empty() {
+            &mut few[..count]
+        } else {
+            &mut many
+        };
         // One candidate needs no test: if the rest does not match after it, the pieces after
         // this one fail and the caller falls back.
-        if let [only] = cands[..] {
+        if let [only] = *cands {
             return Some(only);
         }
         if self.greedy {
             cands.reverse();
         }
-        for p in cands {
+        for &mut p in cands {
             if self.rest.is_match(hay, p)? {
                 return Some(p);
             }
@@ -867,14 +881,5 @@ impl Split {
 
 /// First offset of `needle` in `hay`.
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    let first = *needle.first()?;
-    let mut from = 0;
-    while let Some(i) = hay.get(from..)?.iter().position(|&b| b == first) {
-        let p = from + i;
-        if hay.get(p..p + needle.len())? == needle {
-            return Some(p);
-        }
-        from = p + 1;
-    }
-    None
+    memchr::memmem::find(hay, needle)
 }
