@@ -97,8 +97,8 @@ struct Piece {
 
 /// An anchored matcher for a piece without groups, compiled on first use (a filter has many
 /// regexes, a log exercises few): a fully built DFA when the piece's DFA is small (no cache, no
-/// pool, a few nanoseconds of set-up per call), else the lazy `meta` form; a greedy unbounded
-/// repetition of one plain atom is a byte-set loop.
+/// pool, a few nanoseconds of set-up per call), else the lazy `meta` form; a greedy repetition
+/// of one plain atom is a byte-set loop.
 #[derive(Debug, Clone)]
 struct Anch {
     syntax: String,
@@ -109,6 +109,7 @@ struct Anch {
     form: OnceLock<Option<Form>>,
 }
 
+/// A compiled [`Anch`].
 #[derive(Debug, Clone)]
 enum Form {
     Dense(Box<dense::DFA<Vec<u32>>>),
@@ -187,11 +188,11 @@ impl Anch {
         };
         // The class is read off the DFA (the bytes of which it matches `min` copies, at least
         // one), so it is the set the emitted syntax means, escapes and all.
-        let mut set = Box::new([false; 256]);
         let n = min.max(1);
         if n > 64 || max < n {
             return Some(Form::Dense(Box::new(dfa)));
         }
+        let mut set = Box::new([false; 256]);
         for (b, slot) in set.iter_mut().enumerate() {
             let text = vec![b as u8; n];
             let input = Input::new(&text).anchored(Anchored::Yes);
