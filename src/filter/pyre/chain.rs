@@ -117,7 +117,7 @@ enum Form {
     /// `.+`, `\S*`, `[^:]+`, `\[?`, `\d{1,3}`...: alone, it matches the longest run of bytes of
     /// the class up to `max`, if that has at least `min` of them.
     Run {
-        set: Box<[bool; 256]>,
+        set: Box<Class>,
         min: usize,
         max: usize,
     },
@@ -192,13 +192,17 @@ impl Anch {
         if n > 64 || max < n {
             return Some(Form::Dense(Box::new(dfa)));
         }
-        let mut set = Box::new([false; 256]);
+        let mut set = [false; 256];
         for (b, slot) in set.iter_mut().enumerate() {
             let text = vec![b as u8; n];
             let input = Input::new(&text).anchored(Anchored::Yes);
             *slot = matches!(dfa.try_search_fwd(&input), Ok(Some(m)) if m.offset() == n);
         }
-        Some(Form::Run { set, min, max })
+        Some(Form::Run {
+            set: Box::new(Class::new(set)),
+            min,
+            max,
+        })
     }
 
     /// The end of the leftmost-first match starting exactly at `at`.
@@ -264,12 +268,35 @@ fn dense_find(
     Some(found)
 }
 
-/// How many bytes at the start of `hay` (at most `max`) are in `set`.
-fn run_len(set: &[bool; 256], hay: &[u8], max: usize) -> usize {
-    hay.iter()
-        .take(max)
-        .take_while(|&&b| set[b as usize])
-        .count()
+/// A set of bytes, with the bytes outside it when they are at most three (`.` is every byte
+/// but `\n`): a run of such a class ends at the first of them, which memchr finds.
+#[derive(Debug, Clone)]
+struct Class {
+    set: [bool; 256],
+    outside: Option<Vec<u8>>,
+}
+
+impl Class {
+    fn new(set: [bool; 256]) -> Class {
+        let out: Vec<u8> = (0..=255u8).filter(|&b| !set[b as usize]).collect();
+        Class {
+            set,
+            outside: (out.len() <= 3).then_some(out),
+        }
+    }
+}
+
+/// How many bytes at the start of `hay` (at most `max`) are in `class`.
+fn run_len(class: &Class, hay: &[u8], max: usize) -> usize {
+    let hay = &hay[..hay.len().min(max)];
+    let stop = match class.outside.as_deref() {
+        Some([]) => None,
+        Some(&[a]) => memchr::memchr(a, hay),
+        Some(&[a, b]) => memchr::memchr2(a, b, hay),
+        Some(&[a, b, c]) => memchr::memchr3(a, b, c, hay),
+        _ => return hay.iter().take_while(|&&b| class.set[b as usize]).count(),
+    };
+    stop.unwrap_or(hay.len())
 }
 
 /// Fixed ASCII text, in front of each character of which the marked text may hold markers
