@@ -1,6 +1,6 @@
 //! pyre: Python `re` patterns run on regex-automata, with Python's exact results.
 //!
-//! Owns parsing Python 3.11 regex syntax ([`parse`]), translating it to regex-automata
+//! Owns parsing Python 3.11 regex syntax ([`parse()`]), translating it to regex-automata
 //! syntax, and searching with Python's `pattern.search` semantics: leftmost start, then
 //! backtracking priority, group numbering and last-iteration captures. It does not know about
 //! fail2ban tags, dates or failures; `filter` calls it with the fully expanded patterns.
