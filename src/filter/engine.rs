@@ -289,27 +289,9 @@ impl FailData {
         let i = self.groups.iter().position(|(n, _)| *n == k)?;
         self.groups.remove(i).1
     }
-    /// Whether the key exists (even with a None value).
-    pub fn has(&self, k: &str) -> bool {
-        self.groups.iter().any(|(n, _)| &**n == k)
-    }
     /// Python truthiness of a group: present and non-empty.
     pub fn truthy(&self, k: &str) -> bool {
         self.get(k).is_some_and(|v| !v.is_empty())
-    }
-    /// `d[k] = v`, keeping the key's position if it exists.
-    pub fn set(&mut self, k: &str, v: Option<String>) {
-        match self.groups.iter_mut().find(|(n, _)| &**n == k) {
-            Some(e) => e.1 = v,
-            None => self.groups.push((GroupName::new(k), v)),
-        }
-    }
-    /// `d[k] = v` with an interned name.
-    pub fn set_name(&mut self, k: GroupName, v: Option<String>) {
-        match self.groups.iter_mut().find(|(n, _)| *n == k) {
-            Some(e) => e.1 = v,
-            None => self.groups.push((k, v)),
-        }
     }
     /// `d[k] = v` with an interned name and a borrowed value: an existing value's buffer is
     /// reused.
@@ -322,11 +304,6 @@ impl FailData {
             Some(e) => e.1 = Some(v.to_string()),
             None => self.groups.push((k, Some(v.to_string()))),
         }
-    }
-    /// `d.pop(k, None)`.
-    pub fn pop(&mut self, k: &str) -> Option<String> {
-        let i = self.groups.iter().position(|(n, _)| &**n == k)?;
-        self.groups.remove(i).1
     }
     /// The lines of `matches`.
     pub fn match_lines(&self) -> &[Line] {
@@ -458,6 +435,20 @@ fn group<'t>(groups: &[(GroupName, Option<&'t str>)], k: GroupName) -> Option<&'
 /// Python truthiness of a group: present and non-empty.
 fn truthy(groups: &[(GroupName, Option<&str>)], k: GroupName) -> bool {
     group(groups, k).is_some_and(|v| !v.is_empty())
+}
+
+/// `d[k] = v`, keeping the key's position if it exists.
+fn set_group<'t>(groups: &mut Groups<'t>, k: GroupName, v: Option<&'t str>) {
+    match groups.iter_mut().find(|(n, _)| *n == k) {
+        Some(e) => e.1 = v,
+        None => groups.push((k, v)),
+    }
+}
+
+/// `d.pop(k, None)`.
+fn pop_group<'t>(groups: &mut Groups<'t>, k: GroupName) -> Option<&'t str> {
+    let i = groups.iter().position(|(n, _)| *n == k)?;
+    groups.remove(i).1
 }
 
 /// Where `inner`, a slice of `outer`, ends in `outer`.
@@ -1281,11 +1272,7 @@ impl Filter {
                 out.prefregex_groups
                     .extend(pre_groups.iter().map(|(n, v)| (*n, v.map(str::to_string))));
             }
-            let content = pre_groups
-                .iter()
-                .position(|(n, _)| *n == keys().content)
-                .and_then(|i| pre_groups.remove(i).1);
-            if let Some(c) = content.filter(|c| !c.is_empty()) {
+            if let Some(c) = pop_group(&mut pre_groups, keys().content).filter(|c| !c.is_empty()) {
                 // The content replaces the buffer. With a one-line buffer in first-match mode
                 // nothing reads the buffer again before the next line replaces it (a hit empties
                 // it, and an ignored hit ends the line), so it is not rebuilt.
@@ -1365,10 +1352,7 @@ impl Filter {
                 let mut merged = Vec::with_capacity(pre_groups.len() + hit.groups.len());
                 merged.extend_from_slice(&pre_groups);
                 for &(k, v) in &hit.groups {
-                    match merged.iter_mut().find(|(n, _)| *n == k) {
-                        Some(e) => e.1 = v,
-                        None => merged.push((k, v)),
-                    }
+                    set_group(&mut merged, k, v);
                 }
                 merged
             };
@@ -1515,18 +1499,13 @@ impl Filter {
             flags |= GAINED | NOFAIL;
             if !truthy(groups, keys.nofail) {
                 let g = group(groups, keys.mlfgained);
-                match groups.iter_mut().find(|(n, _)| *n == keys.nofail) {
-                    Some(e) => e.1 = g,
-                    None => groups.push((keys.nofail, g)),
-                }
+                set_group(groups, keys.nofail, g);
             }
         } else if truthy(groups, keys.nofail) {
             flags |= NOFAIL;
         }
-        if let Some(i) = groups.iter().position(|(n, _)| *n == keys.mlfforget) {
-            if groups.remove(i).1.is_some_and(|v| !v.is_empty()) {
-                flags |= FORGET;
-            }
+        if pop_group(groups, keys.mlfforget).is_some_and(|v| !v.is_empty()) {
+            flags |= FORGET;
         }
         let user = group(groups, keys.user).filter(|u| !u.is_empty());
         let users_len;
@@ -1659,8 +1638,8 @@ mod tests {
         assert_ne!(a, GroupName::new("ip4"));
         assert_eq!(format!("{a:?} {a}"), "\"user\" user");
         let mut d = FailData::default();
-        d.set("user", Some("x".into()));
-        d.set_name(b, Some("y".into()));
+        d.set_str(GroupName::new("user"), "x");
+        d.set_str(b, "y");
         assert_eq!(d.groups.len(), 1);
         assert_eq!(d.get("user"), Some("y"));
     }

@@ -31,9 +31,9 @@
 //! before it were shown not to match by their DFAs), and a branch that matches while its chain
 //! gives up leaves the answer to the caller.
 
-use regex_automata::dfa::{Automaton, StartKind, dense};
 use std::sync::OnceLock;
 
+use regex_automata::dfa::{Automaton, StartKind, dense};
 use regex_automata::{Anchored, Input, MatchKind, meta};
 
 use super::ast::{Assertion, Ast, GroupKind, Node, Repeat};
@@ -207,10 +207,11 @@ impl Anch {
 
     /// The end of the leftmost-first match starting exactly at `at`.
     fn end(&self, hay: &[u8], at: usize) -> Option<usize> {
-        let input = Input::new(hay).range(at..).anchored(Anchored::Yes);
         match self.form()? {
             Form::Dense(dfa) => dense_find(dfa, hay, at, false)?,
-            Form::Meta(re) => re.find(input).map(|m| m.end()),
+            Form::Meta(re) => re
+                .find(Input::new(hay).range(at..).anchored(Anchored::Yes))
+                .map(|m| m.end()),
             Form::Run { set, min, max } => {
                 let n = run_len(set, hay.get(at..)?, *max);
                 (n >= *min).then_some(at + n)
@@ -220,13 +221,9 @@ impl Anch {
 
     /// Whether a match starts exactly at `at`; `None`: not known (the form did not compile).
     fn is_match(&self, hay: &[u8], at: usize) -> Option<bool> {
-        let input = Input::new(hay)
-            .range(at..)
-            .anchored(Anchored::Yes)
-            .earliest(true);
         Some(match self.form()? {
             Form::Dense(dfa) => dense_find(dfa, hay, at, true)?.is_some(),
-            Form::Meta(re) => re.is_match(input),
+            Form::Meta(re) => re.is_match(Input::new(hay).range(at..).anchored(Anchored::Yes)),
             Form::Run { set, min, .. } => run_len(set, hay.get(at..)?, *min) == *min,
         })
     }
@@ -480,6 +477,11 @@ impl Builder<'_, '_> {
         self.em.emit_node(self.ast, n, before, copy).ok()
     }
 
+    /// The matcher of `n`, written as `syntax` (see [`Anch::of_node`]).
+    fn anch(&self, n: &Node, syntax: String) -> Anch {
+        Anch::of_node(n, syntax, !self.em.marks.is_empty())
+    }
+
     fn build(syntax: &str) -> Result<meta::Regex, String> {
         super::build_meta(&[syntax], true, false, MatchKind::LeftmostFirst)
     }
@@ -542,10 +544,9 @@ impl Builder<'_, '_> {
                 Kind::Plain => Lit::of(&node),
                 _ => None,
             };
-            let marked = !self.em.marks.is_empty();
             let (re, caps) = match kind {
                 Kind::Nested { .. } => (None, Some(Self::build(&syntax)?)),
-                _ => (Some(Anch::of_node(&node, syntax, marked)), None),
+                _ => (Some(self.anch(&node, syntax)), None),
             };
             pieces.push(Piece {
                 re,
@@ -568,6 +569,10 @@ impl Builder<'_, '_> {
         }
         let mut out = vec![];
         for nodes in flat {
+            let groups = capture_order(&Node::Concat(nodes.clone()));
+            if groups.len() > MAX_BRANCH_GROUPS {
+                return Ok(None);
+            }
             let Some(syntax) = self.emit(&Node::Concat(nodes.clone()), before, true) else {
                 return Ok(None);
             };
@@ -587,7 +592,7 @@ impl Builder<'_, '_> {
                     groups: self.ast.groups,
                     anchored: false,
                 },
-                groups: capture_order(&Node::Concat(nodes)),
+                groups,
             });
         }
         Ok(Some(Kind::Branch(out)))
@@ -639,7 +644,7 @@ impl Builder<'_, '_> {
         Ok(Some(Split {
             greedy: r.greedy,
             min1: r.min == 1,
-            reach: Anch::of_node(&greedy, reach, !self.em.marks.is_empty()),
+            reach: self.anch(&greedy, reach),
             rest: Anch::new(rest_syntax),
             lit,
         }))
@@ -707,6 +712,10 @@ fn flat_branches(branches: &[Node]) -> Vec<Vec<Node>> {
     }
     out
 }
+
+/// Bound on the groups of one branch of a [`Kind::Branch`] (they are saved on the stack while
+/// the branch is tried; no stock branch has more than 8).
+const MAX_BRANCH_GROUPS: usize = 8;
 
 /// Bound on the branches [`flat_branches`] makes.
 const MAX_FLAT: usize = 16;
@@ -805,9 +814,7 @@ impl Chain {
         }
         Some(at)
     }
-}
 
-impl Chain {
     /// The end of the first branch that matches at `at`, with its groups in `spans`. A
     /// branch whose chain matches does match (and that is its first path); one whose chain
     /// gives up is asked its DFA: no match means the next branch, a match means the answer is
@@ -818,7 +825,6 @@ impl Chain {
         at: usize,
         spans: &mut [Option<(usize, usize)>],
     ) -> Option<usize> {
-        const SAVED: usize = 8;
         for b in branches {
             if b.head
                 .as_ref()
@@ -826,14 +832,7 @@ impl Chain {
             {
                 continue;
             }
-            if b.groups.len() > SAVED {
-                // Too many groups to put back cheaply: ask the DFA first.
-                if b.re.is_match(hay, at)? {
-                    return b.chain.run(hay, at, spans);
-                }
-                continue;
-            }
-            let mut saved = [None; SAVED];
+            let mut saved = [None; MAX_BRANCH_GROUPS];
             for (k, &g) in b.groups.iter().enumerate() {
                 saved[k] = spans[g];
             }
@@ -860,10 +859,10 @@ impl Split {
         // Candidate ends: occurrences of the literal (in front of their markers, at most 8)
         // within the reach, leaving at least one atom when one is required.
         let window = hay.get(at..(reach + 8 + self.lit.len()).min(hay.len()))?;
-        // On the stack while there are few (the usual case: one).
-        let (mut few, mut count, mut many) = ([0usize; 16], 0, Vec::new());
+        // The first apart: a list is made only for a second one (rare).
+        let (mut first, mut more) = (None, Vec::new());
         let mut from = 0;
-        while let Some(i) = find(window.get(from..)?, &self.lit) {
+        while let Some(i) = memchr::memmem::find(window.get(from..)?, &self.lit) {
             let mut p = at + from + i;
             while p > at && is_marker(hay[p - 1]) {
                 p -= 1;
@@ -875,39 +874,29 @@ impl Split {
             if self.min1 && hay[at..p].iter().all(|&b| is_marker(b)) {
                 continue;
             }
-            if count < few.len() {
-                few[count] = p;
-            } else {
-                if many.is_empty() {
-                    many.extend_from_slice(&few);
+            match first {
+                None => first = Some(p),
+                Some(f) => {
+                    if more.is_empty() {
+                        more.push(f);
+                    }
+                    more.push(p);
                 }
-                many.push(p);
             }
-            count += 1;
         }
-        let cands: &mut [usize] = if many.is_empty() {
-            &mut few[..count]
-        } else {
-            &mut many
-        };
         // One candidate needs no test: if the rest does not match after it, the pieces after
         // this one fail and the caller falls back.
-        if let [only] = *cands {
-            return Some(only);
+        if more.is_empty() {
+            return first;
         }
         if self.greedy {
-            cands.reverse();
+            more.reverse();
         }
-        for &mut p in cands {
+        for p in more {
             if self.rest.is_match(hay, p)? {
                 return Some(p);
             }
         }
         None
     }
-}
-
-/// First offset of `needle` in `hay`.
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    memchr::memmem::find(hay, needle)
 }
