@@ -48,6 +48,14 @@ impl Form {
         Some(Form { dfa, cache })
     }
 
+    /// The same DFA with a cache of its own (for another thread).
+    fn fork(&self) -> Form {
+        Form {
+            dfa: self.dfa.clone(),
+            cache: self.dfa.create_cache(),
+        }
+    }
+
     /// The lowest-numbered pattern matching a prefix of `hay`: with leftmost-first priority
     /// every path of pattern i outranks every path of pattern i+1, so the match the anchored
     /// search reports is the first pattern that matches at all. `Err` when the DFA gave up.
@@ -129,6 +137,18 @@ impl ComposedGate {
             always,
             text: Vec::new(),
         })
+    }
+
+    /// The same gate with caches of its own (for another thread).
+    pub(crate) fn fork(&self) -> ComposedGate {
+        ComposedGate {
+            index: self.index.clone(),
+            ascii: self.ascii.fork(),
+            unicode_syntax: self.unicode_syntax.clone(),
+            unicode: self.unicode.as_ref().map(|u| u.as_ref().map(Form::fork)),
+            always: self.always.clone(),
+            text: Vec::new(),
+        }
     }
 
     /// Judges the line `prefix + suffix + "\n"` (the line without its date).

@@ -404,7 +404,7 @@ impl LineOutcome {
 }
 
 /// A compiled regex with fail2ban's extras.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct CompiledRegex {
     /// The text as written in the filter (tags not expanded).
     pub source: String,
@@ -521,6 +521,11 @@ impl CompiledRegex {
     /// fail2ban's `Regex.search(buf, orgLines)` + `getGroups()`.
     fn search<'t>(&self, buf: &'t str, org: &[Line]) -> Option<Hit<'t>> {
         let caps = self.regex.search(buf)?;
+        Some(self.hit(&caps, buf, org))
+    }
+
+    /// The groups and line bookkeeping of a match `caps` of this regex in `buf`.
+    fn hit<'t>(&self, caps: &pyre::Captures, buf: &'t str, org: &[Line]) -> Hit<'t> {
         let (start, end) = caps.get(0).unwrap_or((0, 0));
         let text = |i: usize| caps.get(i).map(|(s, e)| &buf[s..e]);
         let mut groups: Groups<'t> = Vec::with_capacity(self.names.len() + self.alts.len());
@@ -581,11 +586,11 @@ impl CompiledRegex {
             unmatched.extend_from_slice(&org[l2..]);
             (matched, unmatched)
         };
-        Some(Hit {
+        Hit {
             groups,
             matched,
             unmatched,
-        })
+        }
     }
 
     /// Whether the regex matches anywhere in `buf`.
@@ -625,6 +630,174 @@ impl Gates {
             None
         };
         Ok(Gates { content, line })
+    }
+}
+
+/// Whether the content gate has been asked about the text the failregexes see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GateUse {
+    NotAsked,
+    /// Its answer is in the candidate flags.
+    Asked,
+    /// Not asked (no content gate, or the text was rebuilt): every failregex is tried.
+    Off,
+}
+
+/// The first failregex from `from` on that matches `cur`, with its match. `first` is the line
+/// gate's first candidate: those before it are skipped, it is tried without asking the content
+/// gate, and the content gate (`content`, answer kept in `cands`) is asked once, before the
+/// first failregex that is not the line gate's candidate. Pure: the same answer on any thread.
+fn next_hit(
+    failregex: &[CompiledRegex],
+    content: Option<&pyre::GateSet>,
+    cur: &str,
+    from: usize,
+    first: Option<usize>,
+    gate: &mut GateUse,
+    cands: &mut Vec<bool>,
+) -> Option<(usize, pyre::Captures)> {
+    for (idx, r) in failregex.iter().enumerate().skip(from) {
+        if first.is_some_and(|p| idx < p) {
+            continue;
+        }
+        let is_first = first == Some(idx);
+        if *gate == GateUse::NotAsked && !is_first {
+            *gate = GateUse::Off;
+            if let Some(g) = content {
+                cands.clear();
+                cands.resize(failregex.len(), false);
+                for i in g.candidates(cur) {
+                    cands[i] = true;
+                }
+                *gate = GateUse::Asked;
+            }
+        }
+        if !is_first && *gate == GateUse::Asked && !cands[idx] {
+            continue;
+        }
+        if let Some(caps) = r.regex.search(cur) {
+            return Some((idx, caps));
+        }
+    }
+    None
+}
+
+/// The text the failregexes see when the prefregex's `content` group (a slice of `org_text`)
+/// replaces the buffer: the content with a final `\n`, in place when the line has it there.
+fn content_text<'a>(org_text: &'a str, content: &'a str, cur_text: &'a mut String) -> &'a str {
+    let end = end_in(org_text, content);
+    if org_text.as_bytes().get(end) == Some(&b'\n') {
+        &org_text[end - content.len()..=end]
+    } else {
+        cur_text.clear();
+        cur_text.push_str(content);
+        cur_text.push('\n');
+        cur_text
+    }
+}
+
+/// How one line was dated (the stateful part of `processLine`, which must run in line order).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Dated {
+    /// The date span cut out of the line; `None` = the whole line is searched.
+    cut: Option<(usize, usize)>,
+    /// The line reuses the last date and its text.
+    pub(crate) reuse_last: bool,
+    date: Option<f64>,
+    no_date: bool,
+    integral: bool,
+    /// An unknown time zone abbreviation: the line ends here (fail2ban's KeyError).
+    pub(crate) aborted: bool,
+}
+
+impl Dated {
+    /// The line's `(prefix, suffix)`: the text around the date span.
+    pub(crate) fn split<'a>(&self, line: &'a str) -> (&'a str, &'a str) {
+        match self.cut {
+            Some((s, e)) => (&line[..s], &line[e..]),
+            None => ("", line),
+        }
+    }
+}
+
+/// The pure part of first-match matching of one line, computed ahead (on another thread) by a
+/// [`Searcher`]: what [`Filter::finish_line`] would compute itself.
+#[derive(Debug, Clone)]
+pub(crate) struct Memo {
+    verdict: Verdict,
+    /// The prefregex's match (None: no match, or no prefregex).
+    pref: Option<pyre::Captures>,
+    /// The first failregex whose search matches the text it sees, with the match.
+    fail: Option<(usize, pyre::Captures)>,
+}
+
+/// The line gate and the searches of a first-match filter with one-line buffers, detached from
+/// the filter's state: [`Searcher::memo`] depends on the line only, so a second thread can run
+/// it ahead of the (stateful, in-order) rest of the engine. Made by [`Filter::searcher`].
+pub(crate) struct Searcher {
+    gate: Option<ComposedGate>,
+    prefregex: Option<CompiledRegex>,
+    failregex: Vec<CompiledRegex>,
+    content: Option<pyre::GateSet>,
+    text: String,
+    cur_text: String,
+    cands: Vec<bool>,
+}
+
+// The searcher is moved to the search thread.
+const _: fn() = || {
+    fn send<T: Send>() {}
+    send::<Searcher>();
+    send::<Memo>();
+};
+
+impl Searcher {
+    /// The gate verdict and first-match searches of the line `(prefix, suffix)`.
+    pub(crate) fn memo(&mut self, prefix: &str, suffix: &str) -> Memo {
+        let verdict = match &mut self.gate {
+            Some(g) => g.judge(prefix, suffix),
+            None => Verdict::Unknown,
+        };
+        let mut memo = Memo {
+            verdict,
+            pref: None,
+            fail: None,
+        };
+        if verdict == Verdict::Reject {
+            return memo;
+        }
+        self.text.clear();
+        self.text.push_str(prefix);
+        self.text.push_str(suffix);
+        self.text.push('\n');
+        let org_text = self.text.as_str();
+        let mut cur = org_text;
+        if let Some(p) = &self.prefregex {
+            let Some(caps) = p.regex.search(org_text) else {
+                return memo;
+            };
+            let mut groups = p.hit(&caps, org_text, &[]).groups;
+            if let Some(c) = pop_group(&mut groups, keys().content).filter(|c| !c.is_empty()) {
+                cur = content_text(org_text, c, &mut self.cur_text);
+            }
+            memo.pref = Some(caps);
+        }
+        let first = match verdict {
+            Verdict::First(i) => Some(i),
+            _ => None,
+        };
+        let mut gate = GateUse::NotAsked;
+        let content = self.content.as_ref();
+        memo.fail = next_hit(
+            &self.failregex,
+            content,
+            cur,
+            0,
+            first,
+            &mut gate,
+            &mut self.cands,
+        );
+        memo
     }
 }
 
@@ -1029,72 +1202,101 @@ impl Filter {
     /// [`Filter::process`] into `out` (emptied first), so that a caller looping over lines
     /// reuses its buffers.
     pub fn process_into(&mut self, line: &str, now: f64, out: &mut LineOutcome) {
+        let dated = self.date_line(line, now);
+        self.finish_line(line, &dated, None, None, now, out);
+    }
+
+    /// The first half of `processLine`: date detection, which must see the lines in order (the
+    /// detector and the last date are state).
+    pub(crate) fn date_line(&mut self, line: &str, now: f64) -> Dated {
         let recent = |last: Option<f64>| last.is_some_and(|d| d > now - 60.0);
-        let mut no_date = false;
-        let mut date: Option<f64> = None;
-        // How the line is split: the date span cut out, or the whole line (with the last date
-        // text when that date is reused).
-        let mut cut: Option<(usize, usize)> = None;
-        let mut reuse_last = false;
-        let mut integral = false;
-        let hit = self.date.as_mut().and_then(|d| d.detect(line, now));
+        let mut d = Dated::default();
+        let hit = self.date.as_mut().and_then(|det| det.detect(line, now));
         if let Some(hit) = hit {
             let (s, e) = hit.span;
-            cut = Some((s, e));
+            d.cut = Some((s, e));
             if s < e {
                 match hit.time {
                     Ok(t) => {
-                        date = Some(t);
-                        integral = hit.integral;
+                        d.date = Some(t);
+                        d.integral = hit.integral;
                         self.last_time_text.clear();
                         self.last_time_text.push_str(&line[s..e]);
                         self.last_date = Some(t);
-                        self.last_integral = integral;
+                        self.last_integral = hit.integral;
                     }
                     Err(DateFail::UnknownZone) => {
                         tracing::error!("failed to process line {line:?}: unknown time zone");
-                        out.reset(false);
-                        out.aborted = true;
-                        return;
+                        d.aborted = true;
+                        return d;
                     }
                     Err(_) => {
                         tracing::debug!("failed to parse date text {:?}", &line[s..e]);
                     }
                 }
             } else if recent(self.last_date) {
-                (cut, reuse_last) = (None, true);
-                date = self.last_date;
-                integral = self.last_integral;
+                (d.cut, d.reuse_last) = (None, true);
+                d.date = self.last_date;
+                d.integral = self.last_integral;
             } else {
-                date = Some(now);
+                d.date = Some(now);
             }
         }
-        if date.is_none() {
-            no_date = true;
+        if d.date.is_none() {
+            d.no_date = true;
             if recent(self.last_date) {
-                (cut, reuse_last) = (None, true);
-                date = self.last_date;
-                integral = self.last_integral;
+                (d.cut, d.reuse_last) = (None, true);
+                d.date = self.last_date;
+                d.integral = self.last_integral;
             } else if self.settings.undated_is_now {
-                date = Some(now);
+                d.date = Some(now);
             }
         }
-        self.date_integral = integral;
-        let (prefix, suffix) = match cut {
-            Some((s, e)) => (&line[..s], &line[e..]),
-            None => ("", line),
+        d
+    }
+
+    /// The last date text (what a line dated with `reuse_last` carries).
+    pub(crate) fn last_time_text(&self) -> &str {
+        &self.last_time_text
+    }
+
+    /// The second half of `processLine` for a line dated by [`Filter::date_line`]: `reuse` is
+    /// the date text it reuses (None = the current last date text), `memo` the line gate and
+    /// searches already run by a [`Searcher`] of this filter.
+    pub(crate) fn finish_line(
+        &mut self,
+        line: &str,
+        d: &Dated,
+        reuse: Option<&str>,
+        memo: Option<Memo>,
+        now: f64,
+        out: &mut LineOutcome,
+    ) {
+        if d.aborted {
+            out.reset(false);
+            out.aborted = true;
+            return;
+        }
+        self.date_integral = d.integral;
+        let (prefix, suffix) = d.split(line);
+        let rejected = match &memo {
+            Some(m) => {
+                self.line_first = None;
+                self.apply_verdict(m.verdict)
+            }
+            None => self.rejected_early(prefix, suffix),
         };
-        if self.rejected_early(prefix, suffix) {
+        if rejected {
             out.reset(self.pref_matched);
             return;
         }
-        let date_text = match cut {
+        let date_text = match d.cut {
             Some((s, e)) => &line[s..e],
-            None if reuse_last => &self.last_time_text,
+            None if d.reuse_last => reuse.unwrap_or(&self.last_time_text),
             None => "",
         };
         let tuple = TupleLine::new(prefix, date_text, suffix);
-        self.find_failure(tuple, date, no_date, now, out);
+        self.find_failure(tuple, d.date, d.no_date, now, out, memo);
     }
 
     /// Server and `-o` mode: a line no failregex can match yields nothing and changes no state
@@ -1109,7 +1311,13 @@ impl Filter {
         let Some(g) = &mut self.gates.line else {
             return false;
         };
-        match g.judge(prefix, suffix) {
+        let v = g.judge(prefix, suffix);
+        self.apply_verdict(v)
+    }
+
+    /// Takes the line gate's verdict: whether the line is rejected.
+    fn apply_verdict(&mut self, v: Verdict) -> bool {
+        match v {
             Verdict::Reject => true,
             Verdict::First(i) => {
                 self.line_first = Some(i);
@@ -1117,6 +1325,23 @@ impl Filter {
             }
             Verdict::Unknown => false,
         }
+    }
+
+    /// The line gate and searches of this filter, for a thread of their own (see
+    /// [`Searcher`]); `None` unless the filter runs first-match with one-line buffers.
+    pub(crate) fn searcher(&self) -> Option<Searcher> {
+        if self.settings.check_all || self.maxlines != 1 {
+            return None;
+        }
+        Some(Searcher {
+            gate: self.gates.line.as_ref().map(ComposedGate::fork),
+            prefregex: self.prefregex.clone(),
+            failregex: self.failregex.clone(),
+            content: self.gates.content.clone(),
+            text: String::new(),
+            cur_text: String::new(),
+            cands: Vec::new(),
+        })
     }
 
     /// fail2ban's `processLine((prefix, datetext, suffix), date)`: a line whose date is known
@@ -1133,7 +1358,7 @@ impl Filter {
             out.reset(self.pref_matched);
             return out;
         }
-        self.find_failure(tuple, Some(date), false, now, &mut out);
+        self.find_failure(tuple, Some(date), false, now, &mut out, None);
         out
     }
 
@@ -1199,13 +1424,15 @@ impl Filter {
         no_date: bool,
         now: f64,
         out: &mut LineOutcome,
+        memo: Option<Memo>,
     ) {
         out.reset(self.pref_matched);
         let mut scratch = std::mem::take(&mut self.scratch);
-        self.find_failure_with(tuple, date, no_date, now, out, &mut scratch);
+        self.find_failure_with(tuple, date, no_date, now, out, &mut scratch, memo);
         self.scratch = scratch;
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn find_failure_with(
         &mut self,
         tuple: TupleLine,
@@ -1214,6 +1441,7 @@ impl Filter {
         now: f64,
         out: &mut LineOutcome,
         scratch: &mut Scratch,
+        memo: Option<Memo>,
     ) {
         let check_all = self.settings.check_all;
         let raw_default = self.settings.usedns == UseDns::Raw || self.settings.raw_host;
@@ -1259,9 +1487,16 @@ impl Filter {
         // The text the failregexes see: the buffer, or the prefregex's content.
         let mut cur: &str = org_text;
         let mut pre_groups: Groups = Vec::new();
+        let (memo_pref, mut memo_fail) = match memo {
+            Some(m) => (Some(m.pref), Some(m.fail)),
+            None => (None, None),
+        };
         if let Some(p) = &self.prefregex {
             // Its matched lines are not used: no line bookkeeping.
-            let hit = p.search(org_text, &[]);
+            let hit = match memo_pref {
+                Some(caps) => caps.map(|c| p.hit(&c, org_text, &[])),
+                None => p.search(org_text, &[]),
+            };
             self.pref_matched = hit.is_some();
             out.prefregex_matched = self.pref_matched;
             let Some(hit) = hit else {
@@ -1280,56 +1515,44 @@ impl Filter {
                     self.line_buffer.clear();
                     self.line_buffer.push(Arc::new(TupleLine::new("", "", c)));
                 }
-                let end = end_in(org_text, c);
-                cur = if org_text.as_bytes().get(end) == Some(&b'\n') {
-                    &org_text[end - c.len()..=end]
-                } else {
-                    cur_text.clear();
-                    cur_text.push_str(c);
-                    cur_text.push('\n');
-                    cur_text
-                };
+                cur = content_text(org_text, c, cur_text);
             }
         }
 
-        // Which failregexes may match the text they see (not asked = not known: try all). In
-        // first-match mode the line gate has told which is the first that may match: those
-        // before it are skipped, it is tried without asking the content gate, and the content
-        // gate is only asked for the ones after it.
-        let mut have_cands = false;
+        // Which failregexes may match the text they see: see `next_hit` (the searcher ran the
+        // same for the first hit).
         let line_first = self.line_first.take();
-        let mut gate_asked = false;
+        let mut gate = GateUse::NotAsked;
         // The buffer changed: the text is rebuilt from it before the next failregex.
         let mut rebuild = false;
-        for idx in 0..self.failregex.len() {
+        let mut from = 0;
+        loop {
             if rebuild {
                 rebuild = false;
                 // No gate answer holds any more.
-                have_cands = false;
-                gate_asked = true;
+                gate = GateUse::Off;
                 cur = Filter::buffer_text(&self.line_buffer, cur_text);
             }
-            if line_first.is_some_and(|p| idx < p) {
-                continue;
-            }
-            let first = line_first == Some(idx);
-            if !gate_asked && !first {
-                gate_asked = true;
-                if let Some(g) = &self.gates.content {
-                    cands.clear();
-                    cands.resize(self.failregex.len(), false);
-                    for i in g.candidates(cur) {
-                        cands[i] = true;
-                    }
-                    have_cands = true;
+            let found = match memo_fail.take() {
+                Some(f) => f,
+                None => {
+                    let content = self.gates.content.as_ref();
+                    next_hit(
+                        &self.failregex,
+                        content,
+                        cur,
+                        from,
+                        line_first,
+                        &mut gate,
+                        cands,
+                    )
                 }
-            }
-            if !first && have_cands && !cands[idx] {
-                continue;
-            }
-            let Some(mut hit) = self.failregex[idx].search(cur, org) else {
-                continue;
             };
+            let Some((idx, caps)) = found else {
+                break;
+            };
+            from = idx + 1;
+            let mut hit = self.failregex[idx].hit(&caps, cur, org);
             if !self.ignoreregex.is_empty() && self.ignore_line(cur, Some(&hit), out) {
                 if !check_all {
                     break;
