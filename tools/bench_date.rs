@@ -55,7 +55,20 @@ fn bench_at(label: &str, datepattern: Option<&str>, lines: &[&str], now: f64) {
     println!("{label:<20} {dp:<20} {best:>8.1} ns/line (thread CPU time; wall {best_wall:.1})");
 }
 
+/// Set-up cost of the default template list: the first `DateDetector::new(None, None)` of the
+/// process (builds the shared tables) and a later one (what each further filter pays).
+fn bench_setup() {
+    let c = cpu_ns();
+    black_box(DateDetector::new(None, None).expect("detector"));
+    let first = (cpu_ns() - c) as f64 / 1e6;
+    let c = cpu_ns();
+    black_box(DateDetector::new(None, None).expect("detector"));
+    let next = (cpu_ns() - c) as f64 / 1e3;
+    println!("set-up: DateDetector::new(None, None) first {first:.2} ms, next {next:.0} µs");
+}
+
 fn main() {
+    bench_setup();
     let n: usize = std::env::args()
         .nth(1)
         .and_then(|s| s.parse().ok())

@@ -45,7 +45,7 @@ pub(crate) struct Fast {
     pub(crate) base: Base,
     pub(crate) prefix: Prefix,
     /// Allowed first three digits of `%ExY`.
-    pub(crate) years: Vec<[u8; 3]>,
+    pub(crate) years: &'static [[u8; 3]],
 }
 
 fn word(c: u8) -> bool {
@@ -486,7 +486,7 @@ impl Fast {
             && sexagesimal(b[14], b[15])
             && b[16] == b':'
             && sexagesimal(b[17], b[18])
-            && h.year(p, &self.years);
+            && h.year(p, self.years);
         if !shape {
             return None;
         }
@@ -538,7 +538,7 @@ impl Fast {
             && b[17] == b':'
             && sexagesimal(b[18], b[19])
             && month != 0
-            && h.year(p + 7, &self.years);
+            && h.year(p + 7, self.years);
         if !shape {
             return None;
         }
@@ -612,7 +612,7 @@ impl Fast {
         out: &mut Spans,
         ok: &dyn Fn(usize) -> bool,
     ) -> Option<usize> {
-        if !h.year(p, &self.years) {
+        if !h.year(p, self.years) {
             return None;
         }
         let sep = h.at(p + 4);
@@ -661,7 +661,7 @@ impl Fast {
         ok: &dyn Fn(usize) -> bool,
     ) -> Option<usize> {
         let tail = |e: usize, out: &mut Spans| -> Option<usize> {
-            if h.at(e) == b' ' && h.year(e + 1, &self.years) && ok(e + 5) {
+            if h.at(e) == b' ' && h.year(e + 1, self.years) && ok(e + 5) {
                 out[Field::Y as usize] = Some((e + 1, e + 5));
                 return Some(e + 5);
             }
@@ -721,7 +721,7 @@ impl Fast {
             }
             out[Field::D as usize] = Some((p, ps));
             let pb = ps + 1;
-            if !(h.month3(pb) && h.at(pb + 3) == sep && h.year(pb + 4, &self.years)) {
+            if !(h.month3(pb) && h.at(pb + 3) == sep && h.year(pb + 4, self.years)) {
                 continue;
             }
             out[Field::LowB as usize] = Some((pb, pb + 3));

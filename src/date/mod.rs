@@ -16,6 +16,11 @@
 //! pass (`MatchSet`) first rules out the templates that cannot match. `tools/bench-date.sh`
 //! prints ns/line.
 //!
+//! Set-up: the default template list is built once per process, and a default template's regex
+//! is compiled at its first use (the hot ones have hand-written matchers, so on ASCII logs most
+//! are never compiled; the general scan's `MatchSet` compiles them all). Templates from any
+//! other datepattern are compiled in `new`, which reports their errors.
+//!
 //! # Compatibility
 //! Identical to fail2ban 1.0.2 (spec §4): the 31-template default list, `{^LN-BEG}`, `{DEFAULT}`
 //! (adds nothing), `{DATE}`, `{NONE}`, `EPOCH`, `LEPOCH`, `TAI64N`, `{EPOCH}` patterns, all strptime
@@ -87,8 +92,9 @@ pub struct DateHit {
 
 struct Template {
     spec: Spec,
-    engine: Engine,
-    fields: FieldMap,
+    /// The compiled regex and its field map; for a builtin template (`Spec::builtin`), None
+    /// until first needed (see `compiled`).
+    regex: Option<(Engine, FieldMap)>,
     /// Hand-written matcher for ASCII lines (hot default templates).
     fast: Option<fast::Fast>,
     /// Field spans of the last fast search (or copied from the engine), and whether the last
@@ -103,6 +109,15 @@ struct Template {
     hits: u64,
     last_used: f64,
     distance: usize,
+}
+
+/// A template's compiled regex, compiled now if it waited (the hot default templates seldom need
+/// theirs: their hand-written matchers answer on ASCII lines).
+fn compiled<'a>(
+    regex: &'a mut Option<(Engine, FieldMap)>,
+    spec: &Spec,
+) -> &'a mut (Engine, FieldMap) {
+    regex.get_or_insert_with(|| Engine::compile(spec).unwrap_or_else(|_| Engine::unavailable()))
 }
 
 impl Template {
@@ -310,15 +325,20 @@ impl DateDetector {
         }
         let mut templates = Vec::with_capacity(specs.len());
         for (id, spec) in specs.into_iter().enumerate() {
-            let (engine, fields) = Engine::compile(&spec).map_err(|source| DateError::Pattern {
-                line: spec.pattern.clone().unwrap_or_else(|| spec.name.clone()),
-                source,
-            })?;
+            // Compiling is most of the set-up cost: a builtin template (known to compile) waits
+            // for its first use; any other is compiled now, so that an error shows here.
+            let regex = if spec.builtin {
+                None
+            } else {
+                Some(Engine::compile(&spec).map_err(|source| DateError::Pattern {
+                    line: spec.pattern.clone().unwrap_or_else(|| spec.name.clone()),
+                    source,
+                })?)
+            };
             let fast = pattern::fast_matcher(&spec);
             templates.push(Template {
                 spec,
-                engine,
-                fields,
+                regex,
                 fast,
                 spans: [None; FIELD_COUNT],
                 last_fast: false,
@@ -405,10 +425,12 @@ impl DateDetector {
         }
         let now_local = self.clock(now);
         let t = &mut self.templates[i];
+        let (engine, fields) = compiled(&mut t.regex, &t.spec);
         if !t.last_fast {
             t.spans = [None; FIELD_COUNT];
-            t.engine.fields(&t.fields, &mut t.spans);
+            engine.fields(fields, &mut t.spans);
         }
+        let (lower_zone_last, has_ampm) = (fields.lower_zone_last, fields.has_ampm);
         let mut ctx = Context {
             cache: &mut self.mktime_cache,
             now_local,
@@ -418,12 +440,11 @@ impl DateDetector {
             mktime_hint: self.mktime_hint,
             years: &mut self.year_memo,
         };
-        let t = &self.templates[i];
         let f = Fields {
             line,
-            spans: &t.spans,
-            lower_zone_last: t.fields.lower_zone_last,
-            has_ampm: t.fields.has_ampm,
+            spans: &self.templates[i].spans,
+            lower_zone_last,
+            has_ampm,
         };
         let r = convert::strptime(&f, &mut ctx);
         self.mktime_hint = ctx.mktime_hint;
@@ -579,7 +600,8 @@ impl DateDetector {
         }
         if !done {
             t.last_fast = false;
-            f = t.engine.search(view.line, pos, end, num_group);
+            let (engine, _) = compiled(&mut t.regex, &t.spec);
+            f = engine.search(view.line, pos, end, num_group);
         }
         if f.is_some() {
             t.matched += 1;
@@ -697,10 +719,18 @@ impl DateDetector {
     /// there is none); `fresh` runs the set over `line` first.
     fn may_match(&mut self, i: usize, line: &str, fresh: bool) -> bool {
         if let SetState::Unbuilt = self.set {
+            // The set covers the templates whose engine is regex-automata's: all are compiled now.
+            for t in &mut self.templates {
+                compiled(&mut t.regex, &t.spec);
+            }
             let mut specs: Vec<(&Spec, bool)> = Vec::with_capacity(self.templates.len());
             let mut by_id: Vec<&Template> = self.templates.iter().collect();
             by_id.sort_by_key(|t| t.id);
-            specs.extend(by_id.iter().map(|t| (&t.spec, t.engine.is_meta())));
+            specs.extend(
+                by_id
+                    .iter()
+                    .map(|t| (&t.spec, t.regex.as_ref().is_some_and(|r| r.0.is_meta()))),
+            );
             self.set = match MatchSet::new(&specs) {
                 Some(s) => SetState::Built(Box::new(s)),
                 None => SetState::Unavailable,

@@ -73,6 +73,9 @@ pub(crate) struct Spec {
     pub(crate) kind: Kind,
     /// Default `EPOCH`/`LEPOCH` keyword templates: hand-written matcher (line-begin form?).
     pub(crate) epoch_keyword: Option<bool>,
+    /// One of fail2ban's default templates (`full_defaults`): known to compile
+    /// (`tests::defaults_compile`), so `DateDetector` compiles it at its first search.
+    pub(crate) builtin: bool,
 }
 
 struct Helpers {
@@ -303,6 +306,7 @@ pub(crate) fn pattern_spec(pattern: &str) -> Result<Spec, PatternError> {
         weight: 1.0,
         kind: Kind::Pattern,
         epoch_keyword: None,
+        builtin: false,
     })
 }
 
@@ -341,6 +345,7 @@ pub(crate) fn epoch_spec(line_begin: bool, pattern: Option<&str>, long: bool) ->
         weight: 1.0,
         kind: Kind::Epoch { long, group },
         epoch_keyword: keyword,
+        builtin: false,
     }
 }
 
@@ -356,6 +361,7 @@ pub(crate) fn tai64n_spec(line_begin: bool) -> Spec {
         weight: 1.0,
         kind: Kind::Tai64n,
         epoch_keyword: None,
+        builtin: false,
     }
 }
 
@@ -402,9 +408,13 @@ fn replace_first(re: &Fancy, s: &str, with: &str) -> String {
     }
 }
 
-/// The 17 base default templates.
+/// The 17 base default templates (built once per process: the helpers that build them cost
+/// about 1M instructions per template).
 pub(crate) fn base_defaults() -> Result<Vec<Spec>, PatternError> {
-    DEFAULT_PATTERNS.iter().map(|p| template_spec(p)).collect()
+    static BASES: OnceLock<Result<Vec<Spec>, PatternError>> = OnceLock::new();
+    BASES
+        .get_or_init(|| DEFAULT_PATTERNS.iter().map(|p| template_spec(p)).collect())
+        .clone()
 }
 
 /// fail2ban's `_getAnchoredTemplate` with the `{^LN-BEG}` wrap.
@@ -431,20 +441,28 @@ pub(crate) fn anchored_default_keys() -> Vec<String> {
 }
 
 /// The full default list (31 templates): the anchored copies (weight 100), then the bases.
+/// Built once per process, like `base_defaults`.
 pub(crate) fn full_defaults() -> Result<Vec<Spec>, PatternError> {
-    let bases = base_defaults()?;
-    let mut first = Vec::new();
-    for b in &bases {
-        if !b.name.starts_with("{^LN-BEG}") && !b.name.starts_with('^') {
-            let mut a = anchored(b)?;
-            if a.name != b.name {
-                a.weight = 100.0;
-                first.push(a);
+    static FULL: OnceLock<Result<Vec<Spec>, PatternError>> = OnceLock::new();
+    FULL.get_or_init(|| {
+        let bases = base_defaults()?;
+        let mut first = Vec::new();
+        for b in &bases {
+            if !b.name.starts_with("{^LN-BEG}") && !b.name.starts_with('^') {
+                let mut a = anchored(b)?;
+                if a.name != b.name {
+                    a.weight = 100.0;
+                    first.push(a);
+                }
             }
         }
-    }
-    first.extend(bases);
-    Ok(first)
+        first.extend(bases);
+        for s in &mut first {
+            s.builtin = true;
+        }
+        Ok(first)
+    })
+    .clone()
 }
 
 /// The `{DATE}` expansion of a datepattern line: one template per base default.
@@ -487,7 +505,7 @@ pub(crate) fn fast_matcher(spec: &Spec) -> Option<super::fast::Fast> {
                 return Some(Fast {
                     base,
                     prefix,
-                    years: year_prefixes(&helpers().exy),
+                    years: year_prefixes(),
                 });
             }
         }
@@ -495,19 +513,24 @@ pub(crate) fn fast_matcher(spec: &Spec) -> Option<super::fast::Fast> {
     None
 }
 
-/// The three-digit prefixes `%ExY` accepts, read back from its regex.
-fn year_prefixes(exy: &str) -> Vec<[u8; 3]> {
-    let re =
-        regex_automata::meta::Regex::new(&format!("^(?:{})$", exy.replace("(?P<Y>", "(?:"))).ok();
-    let mut out = Vec::new();
-    for n in 0..1000u32 {
-        let s = format!("{n:03}0");
-        if re.as_ref().is_some_and(|r| r.is_match(&s)) {
-            let b = s.as_bytes();
-            out.push([b[0], b[1], b[2]]);
+/// The three-digit prefixes `%ExY` accepts, read back from its regex (once per process).
+fn year_prefixes() -> &'static [[u8; 3]] {
+    static YEARS: OnceLock<Vec<[u8; 3]>> = OnceLock::new();
+    YEARS.get_or_init(|| {
+        let exy = &helpers().exy;
+        let re =
+            regex_automata::meta::Regex::new(&format!("^(?:{})$", exy.replace("(?P<Y>", "(?:")))
+                .ok();
+        let mut out = Vec::new();
+        for n in 0..1000u32 {
+            let s = format!("{n:03}0");
+            if re.as_ref().is_some_and(|r| r.is_match(&s)) {
+                let b = s.as_bytes();
+                out.push([b[0], b[1], b[2]]);
+            }
         }
-    }
-    out
+        out
+    })
 }
 
 /// A compiled matcher. Keeps the captures of its last search for `fields`.
@@ -523,6 +546,9 @@ pub(crate) enum Engine {
     },
     /// Hand-written default `EPOCH`/`LEPOCH`.
     EpochKeyword { line_begin: bool, long: bool },
+    /// A builtin template whose regex did not compile at its first use (never happens: every
+    /// default compiles, `tests::defaults_compile`). Matches nothing.
+    Unavailable,
 }
 
 /// A compiled regex, shareable between detectors.
@@ -648,6 +674,16 @@ impl Engine {
         matches!(self, Engine::Meta { .. })
     }
 
+    /// The engine of a builtin template that failed to compile at first use, and its field map.
+    pub(crate) fn unavailable() -> (Engine, FieldMap) {
+        let map = FieldMap {
+            groups: Vec::new(),
+            lower_zone_last: false,
+            has_ampm: false,
+        };
+        (Engine::Unavailable, map)
+    }
+
     /// Compiles a spec; returns the engine and its field map.
     pub(crate) fn compile(spec: &Spec) -> Result<(Engine, FieldMap), PatternError> {
         if let (Some(line_begin), Kind::Epoch { long, .. }) = (spec.epoch_keyword, spec.kind) {
@@ -751,6 +787,7 @@ impl Engine {
             Engine::EpochKeyword { line_begin, long } => {
                 super::epoch::search(line, pos, endpos, *line_begin, *long)
             }
+            Engine::Unavailable => None,
         }
     }
 
@@ -760,7 +797,7 @@ impl Engine {
             let span = match self {
                 Engine::Meta { caps, .. } => caps.get_group(i).map(|s| (s.start, s.end)),
                 Engine::Fancy { last, .. } => last.get(i).copied().flatten(),
-                Engine::EpochKeyword { .. } => None,
+                Engine::EpochKeyword { .. } | Engine::Unavailable => None,
             };
             if span.is_some() {
                 out[f as usize] = span;
@@ -969,6 +1006,29 @@ mod tests {
         );
         assert_eq!(specs[7].name, "{^LN-BEG}Epoch");
         assert_eq!(specs[13].name, "{^LN-BEG}TAI64N");
+    }
+
+    /// `DateDetector` compiles builtin templates at first use and cannot report an error then.
+    #[test]
+    fn defaults_compile() {
+        for spec in full_defaults().unwrap() {
+            assert!(spec.builtin);
+            assert!(Engine::compile(&spec).is_ok(), "{}", spec.regex);
+        }
+        for year in [2026, 2030, 2099, 2100, 2999] {
+            let exy = exy_regex(year);
+            for spec in full_defaults().unwrap() {
+                let spec = Spec {
+                    regex: spec.regex.replace(&helpers().exy, &exy),
+                    ..spec
+                };
+                assert!(
+                    Engine::compile_uncached(&spec).is_ok(),
+                    "{year}: {}",
+                    spec.regex
+                );
+            }
+        }
     }
 
     #[test]
