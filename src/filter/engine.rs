@@ -37,6 +37,7 @@
 //! until a failure dict keeps them; mlfid dicts are edited in place in the cache and shared with
 //! findings copy-on-write (`FindingData`).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
@@ -1268,7 +1269,7 @@ impl Filter {
         line: &str,
         d: &Dated,
         reuse: Option<&str>,
-        memo: Option<Memo>,
+        memo: Option<&Memo>,
         now: f64,
         out: &mut LineOutcome,
     ) {
@@ -1424,7 +1425,7 @@ impl Filter {
         no_date: bool,
         now: f64,
         out: &mut LineOutcome,
-        memo: Option<Memo>,
+        memo: Option<&Memo>,
     ) {
         out.reset(self.pref_matched);
         let mut scratch = std::mem::take(&mut self.scratch);
@@ -1441,7 +1442,7 @@ impl Filter {
         now: f64,
         out: &mut LineOutcome,
         scratch: &mut Scratch,
-        memo: Option<Memo>,
+        memo: Option<&Memo>,
     ) {
         let check_all = self.settings.check_all;
         let raw_default = self.settings.usedns == UseDns::Raw || self.settings.raw_host;
@@ -1488,13 +1489,13 @@ impl Filter {
         let mut cur: &str = org_text;
         let mut pre_groups: Groups = Vec::new();
         let (memo_pref, mut memo_fail) = match memo {
-            Some(m) => (Some(m.pref), Some(m.fail)),
+            Some(m) => (Some(m.pref.as_ref()), Some(m.fail.as_ref())),
             None => (None, None),
         };
         if let Some(p) = &self.prefregex {
             // Its matched lines are not used: no line bookkeeping.
             let hit = match memo_pref {
-                Some(caps) => caps.map(|c| p.hit(&c, org_text, &[])),
+                Some(caps) => caps.map(|c| p.hit(c, org_text, &[])),
                 None => p.search(org_text, &[]),
             };
             self.pref_matched = hit.is_some();
@@ -1533,8 +1534,9 @@ impl Filter {
                 gate = GateUse::Off;
                 cur = Filter::buffer_text(&self.line_buffer, cur_text);
             }
+            // The searcher's match is borrowed (its memory goes back to the thread that made it).
             let found = match memo_fail.take() {
-                Some(f) => f,
+                Some(f) => f.map(|(i, c)| (*i, Cow::Borrowed(c))),
                 None => {
                     let content = self.gates.content.as_ref();
                     next_hit(
@@ -1546,6 +1548,7 @@ impl Filter {
                         &mut gate,
                         cands,
                     )
+                    .map(|(i, c)| (i, Cow::Owned(c)))
                 }
             };
             let Some((idx, caps)) = found else {

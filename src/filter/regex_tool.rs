@@ -18,6 +18,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use super::FilterError;
@@ -209,20 +210,37 @@ fn default_threads() -> u8 {
     std::thread::available_parallelism().map_or(1, |n| if n.get() > 1 { 2 } else { 1 })
 }
 
-/// Lines read and dated by the main thread, then searched by the search thread
+/// Lines read and dated by the main thread, then searched by both threads
 /// ([`Tool::process_pipelined`]); the buffers go round and are reused.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Batch {
     /// The lines, one after another.
     text: String,
     /// The date texts reused by lines without their own, one after another.
     reuse: String,
     lines: Vec<BatchLine>,
-    /// The search thread's results, one per line.
+}
+
+impl Batch {
+    /// The searches of the lines `range` into `memos` (emptied first).
+    fn memos(&self, searcher: &mut Searcher, range: std::ops::Range<usize>, memos: &mut Vec<Memo>) {
+        memos.clear();
+        for l in &self.lines[range] {
+            let (prefix, suffix) = l.dated.split(&self.text[l.text.0..l.text.1]);
+            memos.push(searcher.memo(prefix, suffix));
+        }
+    }
+}
+
+/// The search thread's part of a batch: the lines before `split`, searched into `memos`.
+struct Job {
+    batch: Arc<Batch>,
+    split: usize,
     memos: Vec<Memo>,
 }
 
 /// One line of a [`Batch`].
+#[derive(Clone)]
 struct BatchLine {
     /// The line number in the file (1-based).
     number: usize,
@@ -845,11 +863,14 @@ impl<'a> Tool<'a> {
     }
 
     /// `-o` mode over a log file with two threads: this one reads and dates the lines (in
-    /// order: date detection is stateful), the other runs the line gate and the searches of
-    /// each line ahead ([`Searcher`], pure), then this one finishes the lines in order with
-    /// their results ([`Filter::finish_line`]) and prints. Batches of `self.batch` lines go back
-    /// and forth, two in flight, so that dating one overlaps searching the other. The output
-    /// is the same as [`Tool::process`]'s.
+    /// order: date detection is stateful), the line gate and the searches of each line
+    /// ([`Searcher::memo`], pure) are shared between the two, then this one finishes the lines
+    /// in order with their results ([`Filter::finish_line`]) and prints. A batch of
+    /// `self.batch` lines goes to the search thread, which searches its first lines while this
+    /// one searches the rest; two batches are in flight, so that dating one overlaps searching
+    /// the other. The share of this thread adapts: it grows while this thread waits for the
+    /// other and shrinks while the other's results are ready before they are needed. The
+    /// output is the same as [`Tool::process`]'s.
     fn process_pipelined(
         &mut self,
         filter: &mut Filter,
@@ -858,19 +879,28 @@ impl<'a> Tool<'a> {
         w: &mut dyn Write,
     ) -> Result<i32, ToolError> {
         let now = self.now();
+        let Some(mut own) = filter.searcher() else {
+            return Err(ToolError::Reported(
+                "ERROR: the filter has no searcher for a second thread".into(),
+            ));
+        };
         std::thread::scope(|scope| {
-            let (to_search, searching) = std::sync::mpsc::sync_channel::<Batch>(2);
-            let (searched, done) = std::sync::mpsc::sync_channel::<Batch>(2);
+            let (to_search, searching) = std::sync::mpsc::sync_channel::<Job>(2);
+            let (searched, done) = std::sync::mpsc::sync_channel::<Vec<Memo>>(2);
             let mut searcher = searcher;
             let search = std::thread::Builder::new().name("search".into());
             let spawned = search.spawn_scoped(scope, move || {
-                for mut b in searching {
-                    b.memos.clear();
-                    for l in &b.lines {
-                        let (prefix, suffix) = l.dated.split(&b.text[l.text.0..l.text.1]);
-                        b.memos.push(searcher.memo(prefix, suffix));
-                    }
-                    if searched.send(b).is_err() {
+                for job in searching {
+                    let Job {
+                        batch,
+                        split,
+                        mut memos,
+                    } = job;
+                    batch.memos(&mut searcher, 0..split, &mut memos);
+                    // The batch is dropped before its results go back: this thread holds no
+                    // reference to it when the other reuses it.
+                    drop(batch);
+                    if searched.send(memos).is_err() {
                         break;
                     }
                 }
@@ -878,27 +908,57 @@ impl<'a> Tool<'a> {
             spawned.map_err(|e| {
                 ToolError::Reported(format!("ERROR: cannot start the search thread: {e}"))
             })?;
-            let mut spare: Vec<Batch> = Vec::new();
+            // Batches in flight with this thread's memos (of their last lines).
+            let mut pending: std::collections::VecDeque<(Arc<Batch>, Vec<Memo>)> =
+                std::collections::VecDeque::new();
+            let mut spare: Vec<Arc<Batch>> = Vec::new();
+            // Result buffers of each thread: a memo is dropped by the thread that made it (no
+            // allocator traffic between the threads).
+            let (mut spare_theirs, mut spare_mine): (Vec<Vec<Memo>>, Vec<Vec<Memo>>) =
+                (Vec::new(), Vec::new());
+            // This thread's share of each batch, in lines.
+            let step = (self.batch / 64).max(1);
+            let mut share = self.batch / 4;
             let mut outcome = LineOutcome::default();
             let (mut ret, mut out_buf) = (Vec::new(), Vec::new());
-            let (mut n, mut in_flight, mut eof) = (0, 0, false);
+            let (mut n, mut eof) = (0, false);
             let lost = || ToolError::Reported("ERROR: the search thread stopped".into());
             loop {
                 if !eof {
+                    // The search thread no longer holds it: no copy is made.
                     let mut b = spare.pop().unwrap_or_default();
-                    eof = self.fill(&mut b, filter, lines, &mut n, now)?;
-                    to_search.send(b).map_err(|_| lost())?;
-                    in_flight += 1;
-                    if in_flight < 2 && !eof {
+                    eof = self.fill(Arc::make_mut(&mut b), filter, lines, &mut n, now)?;
+                    let len = b.lines.len();
+                    let split = len - share.min(len);
+                    let job = Job {
+                        batch: Arc::clone(&b),
+                        split,
+                        memos: spare_theirs.pop().unwrap_or_default(),
+                    };
+                    to_search.send(job).map_err(|_| lost())?;
+                    let mut mine = spare_mine.pop().unwrap_or_default();
+                    b.memos(&mut own, split..len, &mut mine);
+                    pending.push_back((b, mine));
+                    if pending.len() < 2 && !eof {
                         continue;
                     }
                 }
-                if in_flight == 0 {
+                let Some((b, mine)) = pending.pop_front() else {
                     return Ok(0);
-                }
-                let mut b = done.recv().map_err(|_| lost())?;
-                in_flight -= 1;
-                for (l, memo) in b.lines.iter().zip(b.memos.drain(..)) {
+                };
+                let theirs = match done.try_recv() {
+                    Ok(m) => {
+                        // Ready before it was needed: the other thread can take more.
+                        share = share.saturating_sub(step);
+                        m
+                    }
+                    Err(std::sync::mpsc::TryRecvError::Empty) => {
+                        share = (share + step).min(self.batch);
+                        done.recv().map_err(|_| lost())?
+                    }
+                    Err(std::sync::mpsc::TryRecvError::Disconnected) => return Err(lost()),
+                };
+                for (l, memo) in b.lines.iter().zip(theirs.iter().chain(&mine)) {
                     let line = &b.text[l.text.0..l.text.1];
                     let reuse = &b.reuse[l.reuse.0..l.reuse.1];
                     filter.finish_line(line, &l.dated, Some(reuse), Some(memo), now, &mut outcome);
@@ -911,6 +971,8 @@ impl<'a> Tool<'a> {
                     self.out_line(&mut outcome, &mut ret, &mut out_buf, w)?;
                 }
                 spare.push(b);
+                spare_theirs.push(theirs);
+                spare_mine.push(mine);
             }
         })
     }
