@@ -88,9 +88,9 @@ pub struct RegexOptions {
     /// Print failure information only: id, ip, msg, row, a failure key, or a `<tag>` template.
     #[arg(short = 'o', long = "out", value_name = "FMT")]
     pub out: Option<String>,
-    /// Threads for `-o` over a log file with one-line buffers: 2 (the default on a machine with
-    /// two or more cores) reads and dates lines on one while the other runs the regexes; 1 does
-    /// all on one. The output is the same.
+    /// Threads: 2 (the default on a machine with two or more cores) compiles the filter on two
+    /// and, for `-o` over a log file with one-line buffers, reads and dates the lines on one
+    /// while both run the regexes; 1 does all on one. The output is the same.
     #[arg(long = "threads", value_name = "N", value_parser = clap::value_parser!(u8).range(1..=2))]
     pub threads: Option<u8>,
     /// Print one JSON object per failure instead of the report.

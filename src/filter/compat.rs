@@ -546,6 +546,7 @@ pub fn harness_settings() -> FilterSettings {
         raw_host: true,
         ignore_pending: false,
         undated_is_now: false,
+        compile_threads: false,
     }
 }
 

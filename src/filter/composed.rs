@@ -115,20 +115,37 @@ impl ComposedGate {
                 Some(p) => format!("{p}(?:{body})"),
                 None => format!("^(?:{body})"),
             };
-            match pyre::Regex::new(&text, &opts) {
-                Ok(r) => {
-                    let t = r.translation();
+            match pyre::translate_only(&text, &opts) {
+                Ok(t) => {
                     index.push(i);
-                    ascii.push(t.ascii_gate.clone());
-                    unicode.push(t.gate.clone());
+                    ascii.push(t.ascii_gate);
+                    unicode.push(t.gate);
                 }
                 Err(_) => always.push(i),
             }
         }
+        let ascii = match Form::build(&ascii, true) {
+            Some(f) => f,
+            None => {
+                // Some pattern cannot be built: those that cannot be built alone are left out
+                // (candidates on every line), and the rest are built together.
+                let mut k = 0;
+                while k < index.len() {
+                    if Form::build(&ascii[k..=k], true).is_some() {
+                        k += 1;
+                    } else {
+                        always.push(index.remove(k));
+                        ascii.remove(k);
+                        unicode.remove(k);
+                    }
+                }
+                always.sort_unstable();
+                Form::build(&ascii, true)?
+            }
+        };
         if index.is_empty() {
             return None;
         }
-        let ascii = Form::build(&ascii, true)?;
         Some(ComposedGate {
             index,
             ascii,

@@ -71,6 +71,9 @@ pub struct FilterSettings {
     pub ignore_pending: bool,
     /// A line without a usable date is dated `now` (the server "in operation").
     pub undated_is_now: bool,
+    /// A second thread builds the line gate and the date detector while this one compiles
+    /// the regexes (`fail2zig regex`; the daemon never starts a thread).
+    pub compile_threads: bool,
 }
 
 impl Default for FilterSettings {
@@ -85,6 +88,7 @@ impl Default for FilterSettings {
             raw_host: false,
             ignore_pending: true,
             undated_is_now: true,
+            compile_threads: false,
         }
     }
 }
@@ -411,7 +415,9 @@ pub struct CompiledRegex {
     pub source: String,
     /// The expanded Python regex text.
     pub expanded: String,
-    regex: pyre::Regex,
+    /// Shared by the copies a [`Searcher`] takes: forms compiled on first use are compiled
+    /// once for all threads.
+    regex: Arc<pyre::Regex>,
     names: Vec<(usize, GroupName)>,
     alts: Vec<(GroupName, GroupName)>,
     skiplines: Vec<usize>,
@@ -458,12 +464,17 @@ fn end_in(outer: &str, inner: &str) -> usize {
 }
 
 impl CompiledRegex {
-    fn new(source: &str, usedns_no: bool, multiline: bool) -> Result<CompiledRegex, FilterError> {
+    /// The Python regex text of `source`: tags expanded, global flags made local.
+    fn expand(source: &str, usedns_no: bool) -> Result<String, FilterError> {
         let expanded = tags::expand_regex_tags(source, usedns_no);
         if expanded.trim_start().is_empty() {
             return Err(FilterError::EmptyRegex);
         }
-        let expanded = tags::glob_to_local_flags(&expanded);
+        Ok(tags::glob_to_local_flags(&expanded))
+    }
+
+    fn new(source: &str, usedns_no: bool, multiline: bool) -> Result<CompiledRegex, FilterError> {
+        let expanded = CompiledRegex::expand(source, usedns_no)?;
         let opts = pyre::Options {
             ignore_case: false,
             multiline,
@@ -507,7 +518,7 @@ impl CompiledRegex {
         Ok(CompiledRegex {
             source: source.to_string(),
             expanded,
-            regex,
+            regex: Arc::new(regex),
             names,
             alts,
             skiplines,
@@ -608,30 +619,6 @@ struct Gates {
     /// The prefregex composed with each failregex, run anchored on the line before the
     /// prefregex (first-match mode with one-line buffers only; see `super::composed`).
     line: Option<ComposedGate>,
-}
-
-impl Gates {
-    fn new(
-        prefregex: Option<&CompiledRegex>,
-        failregex: &[CompiledRegex],
-        maxlines: usize,
-    ) -> Result<Gates, FilterError> {
-        if failregex.is_empty() {
-            return Ok(Gates {
-                content: None,
-                line: None,
-            });
-        }
-        let all: Vec<&pyre::Regex> = failregex.iter().map(|r| &r.regex).collect();
-        let content = pyre::GateSet::new(&all).ok();
-        let line = if maxlines == 1 {
-            let fails: Vec<&str> = failregex.iter().map(|r| r.expanded.as_str()).collect();
-            ComposedGate::new(prefregex.map(|p| p.expanded.as_str()), &fails)
-        } else {
-            None
-        };
-        Ok(Gates { content, line })
-    }
 }
 
 /// Whether the content gate has been asked about the text the failregexes see.
@@ -1079,13 +1066,20 @@ impl Filter {
         Filter::from_resolved(&r, settings)
     }
 
-    /// Compiles already resolved regex lists (fail2ban's stream of `set` commands).
-    pub fn from_resolved(
+    /// The prefregex, failregexes and ignoreregexes of `r`, compiled.
+    #[allow(clippy::type_complexity)]
+    fn compile_lists(
         r: &ResolvedDef,
-        settings: &FilterSettings,
-    ) -> Result<Filter, FilterError> {
-        let usedns_no = settings.usedns == UseDns::No;
-        let maxlines = settings.maxlines.or(r.maxlines).unwrap_or(1).max(1) as usize;
+        usedns_no: bool,
+        maxlines: usize,
+    ) -> Result<
+        (
+            Option<CompiledRegex>,
+            Vec<CompiledRegex>,
+            Vec<CompiledRegex>,
+        ),
+        FilterError,
+    > {
         let prefregex = match &r.prefregex {
             Some(p) => Some(CompiledRegex::new(p, usedns_no, false)?),
             None => None,
@@ -1107,16 +1101,78 @@ impl Filter {
         for i in &r.ignoreregex {
             ignoreregex.push(CompiledRegex::new(i, usedns_no, false)?);
         }
+        Ok((prefregex, failregex, ignoreregex))
+    }
+
+    /// Compiles already resolved regex lists (fail2ban's stream of `set` commands).
+    pub fn from_resolved(
+        r: &ResolvedDef,
+        settings: &FilterSettings,
+    ) -> Result<Filter, FilterError> {
+        let usedns_no = settings.usedns == UseDns::No;
+        let maxlines = settings.maxlines.or(r.maxlines).unwrap_or(1).max(1) as usize;
         let datepattern = settings
             .datepattern
             .clone()
             .or_else(|| r.datepattern.clone());
-        let date = DateDetector::new(datepattern.as_deref(), settings.logtimezone.as_deref())
-            .map_err(|e| FilterError::DatePattern {
-                pattern: datepattern.clone().unwrap_or_default(),
-                source: Box::new(e),
-            })?;
-        let gates = Gates::new(prefregex.as_ref(), &failregex, maxlines)?;
+        // The line gate needs only the regexes' texts and the date detector nothing of them:
+        // with `compile_threads` both are built on a second thread while this one compiles the
+        // regexes (most of a filter's start-up); otherwise, or when no thread can be started,
+        // after them.
+        let composable = match &r.prefregex {
+            Some(p) if maxlines == 1 && !r.failregex.is_empty() => {
+                CompiledRegex::expand(p, usedns_no).ok().map(Some)
+            }
+            None if maxlines == 1 && !r.failregex.is_empty() => Some(None),
+            _ => None,
+        };
+        let composable = composable.and_then(|pref| {
+            let fails: Result<Vec<String>, _> = r
+                .failregex
+                .iter()
+                .map(|f| CompiledRegex::expand(f, usedns_no))
+                .collect();
+            Some((pref, fails.ok()?))
+        });
+        let side = || {
+            let line = composable.as_ref().and_then(|(pref, fails)| {
+                let fails: Vec<&str> = fails.iter().map(String::as_str).collect();
+                ComposedGate::new(pref.as_deref(), &fails)
+            });
+            let date = DateDetector::new(datepattern.as_deref(), settings.logtimezone.as_deref())
+                .map_err(|e| FilterError::DatePattern {
+                    pattern: datepattern.clone().unwrap_or_default(),
+                    source: Box::new(e),
+                });
+            (line, date)
+        };
+        let (compiled, (line, date)) = std::thread::scope(|scope| {
+            let other = match settings.compile_threads {
+                true => std::thread::Builder::new()
+                    .name("compile".into())
+                    .spawn_scoped(scope, side)
+                    .ok(),
+                false => None,
+            };
+            let compiled = Filter::compile_lists(r, usedns_no, maxlines);
+            let side = match other.map(|h| h.join()) {
+                Some(Ok(done)) => done,
+                _ => side(),
+            };
+            (compiled, side)
+        });
+        let (prefregex, failregex, ignoreregex) = compiled?;
+        let date = date?;
+        let gates = Gates {
+            content: match failregex.is_empty() {
+                true => None,
+                false => {
+                    let all: Vec<&pyre::Regex> = failregex.iter().map(|r| &*r.regex).collect();
+                    pyre::GateSet::new(&all).ok()
+                }
+            },
+            line,
+        };
         Ok(Filter {
             prefregex,
             failregex,

@@ -348,6 +348,7 @@ impl<'a> Tool<'a> {
             raw_host: a.opts.raw,
             ignore_pending: a.opts.out.is_some(),
             undated_is_now: false,
+            compile_threads: a.opts.threads.unwrap_or_else(default_threads) > 1,
         }
     }
 

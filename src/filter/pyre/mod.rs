@@ -88,6 +88,17 @@ pub struct Options {
     pub dotall: bool,
 }
 
+impl Options {
+    fn flags(&self) -> parse::Flags {
+        parse::Flags {
+            i: self.ignore_case,
+            m: self.multiline,
+            s: self.dotall,
+            ..Default::default()
+        }
+    }
+}
+
 /// The translations of one pattern.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Translation {
@@ -145,6 +156,13 @@ pub struct Captures {
     names: Arc<Vec<(usize, String)>>,
 }
 
+/// The translations of a Python pattern without compiling any of them (for a caller that
+/// builds its own automaton from the gate forms).
+pub fn translate_only(pattern: &str, opts: &Options) -> Result<Translation, PyreError> {
+    let ast = parse::parse_with(pattern, opts.flags())?;
+    Ok(translate(&ast).0)
+}
+
 /// Parse a Python pattern (no flags) into its tree.
 pub fn parse(pattern: &str) -> Result<Ast, PyreError> {
     parse::parse_with(pattern, parse::Flags::default())
@@ -194,13 +212,7 @@ fn build_fancy(syntax: &str) -> Result<fancy_regex::Regex, String> {
 impl Regex {
     /// Compile `pattern` as Python's `re.compile(pattern, flags)` would.
     pub fn new(pattern: &str, opts: &Options) -> Result<Regex, PyreError> {
-        let flags = parse::Flags {
-            i: opts.ignore_case,
-            m: opts.multiline,
-            s: opts.dotall,
-            ..Default::default()
-        };
-        let ast = parse::parse_with(pattern, flags)?;
+        let ast = parse::parse_with(pattern, opts.flags())?;
         let (translation, exact_ast) = translate(&ast);
         let ascii_exact = match &translation.ascii_exact {
             Some(syntax) => Some(
