@@ -8,7 +8,8 @@
 # BENCH_LINES=FILE also prints the per-line cost of each line of FILE (e.g.
 # testdata/filter/gate-lines.log) with the sshd filter.
 # Builds tools/bench_filter.rs in a scratch cargo project that depends on this crate (release,
-# thin LTO). fail2ban-regex runs on the first FAIL2BAN_SLICE lines and is scaled.
+# LTO and one codegen unit, as the release profile). fail2ban-regex runs on the first
+# FAIL2BAN_SLICE lines and is scaled.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 lines=${1:-1000000}
@@ -25,8 +26,8 @@ edition = "2024"
 fail2zig = { path = "$root" }
 clap = { version = "4", features = ["derive"] }
 [profile.release]
-lto = "thin"
-codegen-units = 4
+lto = true
+codegen-units = 1
 TOML
 cp "$root/tools/bench_filter.rs" "$work/src/main.rs"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target/bench-filter}"
@@ -35,14 +36,15 @@ bin="$CARGO_TARGET_DIR/release/bench-filter"
 log="$work/auth.log"
 out=$("$bin" throughput "$log" "$lines")
 echo "$out"
-ours=$(echo "$out" | sed -n 's/.*, \([0-9]*\) lines\/s$/\1/p')
 head -n "$slice" "$log" > "$work/slice.log"
 start=$(date +%s.%N)
 fail2ban-regex -o ip "$work/slice.log" sshd > "$work/f2b.out"
 end=$(date +%s.%N)
 theirs=$(echo "$slice $start $end" | awk '{printf "%.0f", $1 / ($3 - $2)}')
 echo "fail2ban-regex -o ip (first $slice lines) sshd: $(wc -l < "$work/f2b.out") failures, $theirs lines/s"
-echo "ratio: $(echo "$ours $theirs" | awk '{printf "%.1f", $1 / $2}')x"
+echo "$out" | sed -n 's/.*(\(.*\)): .*, \([0-9]*\) lines\/s$/\1 \2/p' | while read -r a b c; do
+  echo "ratio ($a $b): $(echo "$c $theirs" | awk '{printf "%.1f", $1 / $2}')x"
+done
 if [ -n "${BENCH_LINES:-}" ]; then
   "$bin" lines sshd "$BENCH_LINES"
 fi

@@ -530,6 +530,22 @@ impl CompiledRegex {
         self.names.iter().any(|(_, n)| wanted.contains(&&**n))
     }
 
+    /// The value of the group `key` in the match `caps` of this regex in `buf`: the same as
+    /// in [`CompiledRegex::hit`]'s groups, without making them.
+    fn group_text<'t>(
+        &self,
+        caps: &pyre::Captures,
+        buf: &'t str,
+        key: GroupName,
+    ) -> Option<&'t str> {
+        if self.alts.iter().any(|(_, n)| *n == key) {
+            // An alternative group may fill it in.
+            return group(&self.hit(caps, buf, &[]).groups, key);
+        }
+        let (i, _) = self.names.iter().find(|(_, n)| *n == key)?;
+        caps.get(*i).map(|(s, e)| &buf[s..e])
+    }
+
     /// fail2ban's `Regex.search(buf, orgLines)` + `getGroups()`.
     fn search<'t>(&self, buf: &'t str, org: &[Line]) -> Option<Hit<'t>> {
         let caps = self.regex.search(buf)?;
@@ -764,8 +780,8 @@ impl Searcher {
             let Some(caps) = p.regex.search(org_text) else {
                 return memo;
             };
-            let mut groups = p.hit(&caps, org_text, &[]).groups;
-            if let Some(c) = pop_group(&mut groups, keys().content).filter(|c| !c.is_empty()) {
+            let content = p.group_text(&caps, org_text, keys().content);
+            if let Some(c) = content.filter(|c| !c.is_empty()) {
                 cur = content_text(org_text, c, &mut self.cur_text);
             }
             memo.pref = Some(caps);
