@@ -421,6 +421,11 @@ pub struct CompiledRegex {
     names: Vec<(usize, GroupName)>,
     alts: Vec<(GroupName, GroupName)>,
     skiplines: Vec<usize>,
+    /// Every match has a non-empty nofail (or mlfgained) group and a non-empty mlfforget
+    /// group, and no mlfid group of its own: in first-match mode, a match whose connection
+    /// (the prefregex's mlfid) has no cached entry changes nothing and reports nothing (see
+    /// [`Memo::deferred`]).
+    nofail_forget: bool,
 }
 
 /// What a search found, with the multi-line bookkeeping.
@@ -515,6 +520,15 @@ impl CompiledRegex {
                 None => break,
             }
         }
+        let k = keys();
+        let sure = |key: GroupName| {
+            names
+                .iter()
+                .any(|(i, n)| *n == key && regex.sure_groups().contains(i))
+        };
+        let nofail_forget = (sure(k.nofail) || sure(k.mlfgained))
+            && sure(k.mlfforget)
+            && !names.iter().any(|(_, n)| *n == k.mlfid);
         Ok(CompiledRegex {
             source: source.to_string(),
             expanded,
@@ -522,6 +536,7 @@ impl CompiledRegex {
             names,
             alts,
             skiplines,
+            nofail_forget,
         })
     }
 
@@ -556,7 +571,8 @@ impl CompiledRegex {
     fn hit<'t>(&self, caps: &pyre::Captures, buf: &'t str, org: &[Line]) -> Hit<'t> {
         let (start, end) = caps.get(0).unwrap_or((0, 0));
         let text = |i: usize| caps.get(i).map(|(s, e)| &buf[s..e]);
-        let mut groups: Groups<'t> = Vec::with_capacity(self.names.len() + self.alts.len());
+        // Room for the alternative groups and for a prefregex's few groups put in front.
+        let mut groups: Groups<'t> = Vec::with_capacity(self.names.len() + self.alts.len() + 4);
         groups.extend(self.names.iter().map(|(i, n)| (*n, text(*i))));
         for (k, n) in &self.alts {
             let v = groups.iter().find(|(g, _)| g == k).and_then(|(_, v)| *v);
@@ -733,6 +749,10 @@ pub(crate) struct Memo {
     pref: Option<pyre::Captures>,
     /// The first failregex whose search matches the text it sees, with the match.
     fail: Option<(usize, pyre::Captures)>,
+    /// Instead of `fail`: the first failregex that matches is this one, a nofail-forget regex
+    /// ([`CompiledRegex::nofail_forget`]), and its groups were not taken: they are needed
+    /// only when the line's connection has a cached entry, which the engine knows.
+    deferred: Option<usize>,
 }
 
 /// The line gate and the searches of a first-match filter with one-line buffers, detached from
@@ -766,6 +786,7 @@ impl Searcher {
             verdict,
             pref: None,
             fail: None,
+            deferred: None,
         };
         if verdict == Verdict::Reject {
             return memo;
@@ -790,6 +811,15 @@ impl Searcher {
             Verdict::First(i) => Some(i),
             _ => None,
         };
+        // No failregex before the line gate's first candidate can match: when that one is a
+        // nofail-forget regex that matches, whether its groups are needed depends on the
+        // engine's state, so only the match is established here.
+        if let Some(i) = first.filter(|&i| self.failregex[i].nofail_forget) {
+            if memo.pref.is_some() && self.failregex[i].regex.is_match(cur) {
+                memo.deferred = Some(i);
+                return memo;
+            }
+        }
         let mut gate = GateUse::NotAsked;
         let content = self.content.as_ref();
         memo.fail = next_hit(
@@ -1561,9 +1591,12 @@ impl Filter {
         let mut cur: &str = org_text;
         let mut pre_groups: Groups = Vec::new();
         let (memo_pref, mut memo_fail) = match memo {
+            // A deferred failregex is searched here (from the line gate's candidate on).
+            Some(m) if m.deferred.is_some() => (Some(m.pref.as_ref()), None),
             Some(m) => (Some(m.pref.as_ref()), Some(m.fail.as_ref())),
             None => (None, None),
         };
+        let deferred = memo.and_then(|m| m.deferred);
         if let Some(p) = &self.prefregex {
             // Its matched lines are not used: no line bookkeeping.
             let hit = match memo_pref {
@@ -1595,6 +1628,28 @@ impl Filter {
         // Which failregexes may match the text they see: see `next_hit` (the searcher ran the
         // same for the first hit).
         let line_first = self.line_first.take();
+        // The line gate's first candidate, a nofail-forget regex (`Memo::deferred`; without a
+        // memo, the same test is run here): when its connection has no live cached entry,
+        // its match would be dropped by `merge_failure` (a new dict both nofail and forget)
+        // and change nothing but the one-line buffer, which every hit empties; so whether it
+        // matches is all that is needed.
+        let candidate = match memo {
+            Some(m) => m.deferred,
+            None => line_first.filter(|&i| self.failregex[i].nofail_forget),
+        };
+        if let Some(i) = candidate {
+            let plain = !check_all
+                && self.maxlines == 1
+                && self.ignoreregex.is_empty()
+                && !(no_date && date.is_none() && self.settings.undated_is_now);
+            let uncached = plain
+                && group(&pre_groups, keys().mlfid)
+                    .is_some_and(|m| self.mlfid.get(m, now).is_none());
+            if uncached && (deferred.is_some() || self.failregex[i].regex.is_match(cur)) {
+                self.line_buffer.clear();
+                return;
+            }
+        }
         let mut gate = GateUse::NotAsked;
         // The buffer changed: the text is rebuilt from it before the next failregex.
         let mut rebuild = false;
@@ -1644,8 +1699,18 @@ impl Filter {
                 rebuild = true;
             }
             // The prefregex groups under the failregex groups (None overwriting).
+            let disjoint = || {
+                pre_groups
+                    .iter()
+                    .all(|(k, _)| hit.groups.iter().all(|(h, _)| h != k))
+            };
             let mut groups = if pre_groups.is_empty() {
                 std::mem::take(&mut hit.groups)
+            } else if disjoint() {
+                // The usual case: the prefregex's groups go in front (`hit` left room).
+                let mut g = std::mem::take(&mut hit.groups);
+                g.splice(0..0, pre_groups.iter().copied());
+                g
             } else {
                 let mut merged = Vec::with_capacity(pre_groups.len() + hit.groups.len());
                 merged.extend_from_slice(&pre_groups);

@@ -172,6 +172,42 @@ impl Node {
     }
 
     /// Find the capture group with Python index `index`.
+    /// The fewest characters a match of this node takes (0 where unsure: references,
+    /// markers).
+    pub fn min_len(&self) -> usize {
+        match self {
+            Node::Literal { .. } | Node::Dot { .. } | Node::Class(_) => 1,
+            Node::Group(g) => g.node.min_len(),
+            Node::Repeat(r) => (r.min as usize).saturating_mul(r.node.min_len()),
+            Node::Concat(v) => v.iter().map(Node::min_len).fold(0, usize::saturating_add),
+            Node::Alt(v) => v.iter().map(Node::min_len).min().unwrap_or(0),
+            Node::Cond { yes, no, .. } => yes.min_len().min(no.min_len()),
+            Node::Empty
+            | Node::Assert(_)
+            | Node::Backref { .. }
+            | Node::Look { .. }
+            | Node::Marked { .. } => 0,
+        }
+    }
+
+    /// Adds the capture groups that take part in every match of this node with a non-empty
+    /// span: groups reached through sequences and groups only (an alternation, repetition,
+    /// conditional or lookaround may leave a group out, so nothing below one is added).
+    pub fn sure_groups(&self, out: &mut Vec<usize>) {
+        match self {
+            Node::Concat(v) => v.iter().for_each(|n| n.sure_groups(out)),
+            Node::Group(g) => {
+                if let GroupKind::Capture { index, .. } = g.kind {
+                    if g.node.min_len() > 0 {
+                        out.push(index);
+                    }
+                }
+                g.node.sure_groups(out);
+            }
+            _ => {}
+        }
+    }
+
     pub fn find_group(&self, index: usize) -> Option<&Node> {
         match self {
             Node::Group(g) => {
@@ -186,5 +222,20 @@ impl Node {
             Node::Look { node, .. } => node.find_group(index),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sure_groups_are_the_non_empty_groups_every_match_takes() {
+        let ast = super::super::parse(
+            r"^(?P<a>x)(?:(?P<b>y)|z)(?P<c>\w*)(?P<d>(?P<e>ab))(?P<f>q)?(?:(?P<g>r))+(?P<h>s|tt)",
+        )
+        .expect("parses");
+        let mut sure = Vec::new();
+        ast.root.sure_groups(&mut sure);
+        // b: in an alternation; c: may be empty; f: optional; g: repeated.
+        assert_eq!(sure, [1, 4, 5, 8]);
     }
 }

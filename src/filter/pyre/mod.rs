@@ -136,6 +136,8 @@ pub struct Translation {
 pub struct Regex {
     pattern: String,
     groups: usize,
+    /// Groups that take part, non-empty, in every match ([`Node::sure_groups`]).
+    sure: Vec<usize>,
     names: Arc<Vec<(usize, String)>>,
     translation: Translation,
     ascii_exact: Option<meta::Regex>,
@@ -213,6 +215,8 @@ impl Regex {
     /// Compile `pattern` as Python's `re.compile(pattern, flags)` would.
     pub fn new(pattern: &str, opts: &Options) -> Result<Regex, PyreError> {
         let ast = parse::parse_with(pattern, opts.flags())?;
+        let mut sure = Vec::new();
+        ast.root.sure_groups(&mut sure);
         let (translation, exact_ast) = translate(&ast);
         let ascii_exact = match &translation.ascii_exact {
             Some(syntax) => Some(
@@ -238,6 +242,7 @@ impl Regex {
         Ok(Regex {
             pattern: pattern.to_string(),
             groups: ast.groups,
+            sure,
             names: Arc::new(ast.names),
             translation,
             ascii_exact,
@@ -343,6 +348,13 @@ impl Regex {
                 false
             }
         }
+    }
+
+    /// Groups that take part in every match with a non-empty span (a sound subset: groups
+    /// in sequence from the top of the pattern, outside alternations, repetitions and
+    /// conditionals).
+    pub fn sure_groups(&self) -> &[usize] {
+        &self.sure
     }
 
     /// Number of groups excluding group 0 (Python `pattern.groups`).
