@@ -886,6 +886,14 @@ struct MlfidCache {
     /// The keys' hashes, apart from the entries so that a lookup scans 800 contiguous bytes.
     hashes: VecDeque<u64>,
     entries: VecDeque<MlfEntry>,
+    /// How many keys have each value of the hash's top bits ([`bucket`]; empty until the
+    /// first entry): most lookups are of connections with no entry, and end here.
+    buckets: Vec<u8>,
+}
+
+/// The bucket of a key hash in `MlfidCache::buckets` (1024 of them).
+fn bucket(h: u64) -> usize {
+    (h >> 54) as usize
 }
 
 #[derive(Debug)]
@@ -908,6 +916,9 @@ fn key_hash(k: &str) -> u64 {
 impl MlfidCache {
     fn position(&self, k: &str) -> Option<usize> {
         let h = key_hash(k);
+        if self.buckets.get(bucket(h)).is_none_or(|&n| n == 0) {
+            return None;
+        }
         let mlfid = keys().mlfid;
         let (a, b) = self.hashes.as_slices();
         let mut base = 0;
@@ -939,13 +950,18 @@ impl MlfidCache {
     fn insert(&mut self, k: &str, v: Arc<FailData>, now: f64) -> usize {
         if self.entries.len() >= MLFID_MAX_COUNT {
             while let Some(e) = self.entries.pop_front() {
-                self.hashes.pop_front();
+                if let Some(h) = self.hashes.pop_front() {
+                    self.buckets[bucket(h)] -= 1;
+                }
                 if e.expires > now && self.entries.len() < MLFID_MAX_COUNT {
                     break;
                 }
             }
         }
-        self.hashes.push_back(key_hash(k));
+        let h = key_hash(k);
+        self.buckets.resize(1024, 0);
+        self.buckets[bucket(h)] += 1;
+        self.hashes.push_back(h);
         self.entries.push_back(MlfEntry {
             data: v,
             expires: now + MLFID_MAX_TIME,
@@ -953,7 +969,9 @@ impl MlfidCache {
         self.entries.len() - 1
     }
     fn remove(&mut self, i: usize) -> Option<Arc<FailData>> {
-        self.hashes.remove(i);
+        if let Some(h) = self.hashes.remove(i) {
+            self.buckets[bucket(h)] -= 1;
+        }
         self.entries.remove(i).map(|e| e.data)
     }
 }
@@ -2005,5 +2023,31 @@ mod tests {
         d.set_str(b, "y");
         assert_eq!(d.groups.len(), 1);
         assert_eq!(d.get("user"), Some("y"));
+    }
+
+    #[test]
+    fn mlfid_cache_finds_evicts_removes_and_expires() {
+        let entry = |k: &str| {
+            let mut d = FailData::default();
+            d.set_str(keys().mlfid, k);
+            Arc::new(d)
+        };
+        let mut c = MlfidCache::default();
+        assert_eq!(c.get("none", 0.0), None);
+        for n in 0..150 {
+            let k = format!("h sshd[{n}]: ");
+            assert_eq!(c.get(&k, n as f64), None);
+            c.insert(&k, entry(&k), n as f64);
+        }
+        // The 100 newest are kept.
+        assert_eq!(c.get("h sshd[49]: ", 150.0), None);
+        let i = c.get("h sshd[50]: ", 150.0).expect("kept");
+        assert!(c.remove(i).is_some());
+        assert_eq!(c.get("h sshd[50]: ", 150.0), None);
+        assert!(c.get("h sshd[149]: ", 150.0).is_some());
+        // An entry older than 300 s is dropped when looked up.
+        assert_eq!(c.get("h sshd[51]: ", 351.5), None);
+        assert_eq!(c.entries.len(), 98);
+        assert_eq!(c.buckets.iter().map(|&n| n as usize).sum::<usize>(), 98);
     }
 }
