@@ -816,20 +816,26 @@ impl Chain {
     }
 
     /// The end of the first branch that matches at `at`, with its groups in `spans`. A
-    /// branch whose chain matches does match (and that is its first path); one whose chain
-    /// gives up is asked its DFA: no match means the next branch, a match means the answer is
-    /// not known here (`None`).
+    /// branch whose chain matches does match (and that is its first path); one whose DFA
+    /// finds no match is skipped; one that matches while its chain gives up leaves the answer
+    /// unknown here (`None`). Every branch but the last is asked its DFA first (one pass,
+    /// where a chain that fails late, as a rewritten conditional's first variant does, costs
+    /// several); the last is asked only when its chain gives up.
     fn first_branch(
         branches: &[Alternative],
         hay: &[u8],
         at: usize,
         spans: &mut [Option<(usize, usize)>],
     ) -> Option<usize> {
-        for b in branches {
+        let last = branches.len().saturating_sub(1);
+        for (k, b) in branches.iter().enumerate() {
             if b.head
                 .as_ref()
                 .is_some_and(|h| h.matches(hay, at).is_none())
             {
+                continue;
+            }
+            if k < last && !b.re.is_match(hay, at)? {
                 continue;
             }
             let mut saved = [None; MAX_BRANCH_GROUPS];
