@@ -1411,6 +1411,14 @@ impl Filter {
             out.reset(self.pref_matched);
             return;
         }
+        if memo.is_some_and(|m| self.forgettable(m, d, prefix, suffix, now)) {
+            // What `find_failure_with` leaves after such a line, without copying the line.
+            self.line_first = None;
+            self.pref_matched = true;
+            self.line_buffer.clear();
+            out.reset(true);
+            return;
+        }
         let date_text = match d.cut {
             Some((s, e)) => &line[s..e],
             None if d.reuse_last => reuse.unwrap_or(&self.last_time_text),
@@ -1418,6 +1426,31 @@ impl Filter {
         };
         let tuple = TupleLine::new(prefix, date_text, suffix);
         self.find_failure(tuple, d.date, d.no_date, now, out, memo);
+    }
+
+    /// Whether the line `(prefix, suffix)` with its memo is a deferred nofail-forget match
+    /// (`Memo::deferred`) whose connection has no live cached entry: the shortcut of
+    /// `find_failure_with`, taken before the line is copied. An expired entry of the
+    /// connection is dropped, as the lookup there would.
+    fn forgettable(&mut self, m: &Memo, d: &Dated, prefix: &str, suffix: &str, now: f64) -> bool {
+        let (Some(p), Some(caps), Some(_)) = (&self.prefregex, &m.pref, m.deferred) else {
+            return false;
+        };
+        if self.settings.check_all
+            || self.maxlines != 1
+            || !self.ignoreregex.is_empty()
+            || (d.no_date && d.date.is_none() && self.settings.undated_is_now)
+        {
+            return false;
+        }
+        // The text the searcher saw.
+        let text = &mut self.scratch.org_text;
+        text.clear();
+        text.push_str(prefix);
+        text.push_str(suffix);
+        text.push('\n');
+        p.group_text(caps, text, keys().mlfid)
+            .is_some_and(|k| self.mlfid.get(k, now).is_none())
     }
 
     /// Server and `-o` mode: a line no failregex can match yields nothing and changes no state
