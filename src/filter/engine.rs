@@ -571,8 +571,7 @@ impl CompiledRegex {
     fn hit<'t>(&self, caps: &pyre::Captures, buf: &'t str, org: &[Line]) -> Hit<'t> {
         let (start, end) = caps.get(0).unwrap_or((0, 0));
         let text = |i: usize| caps.get(i).map(|(s, e)| &buf[s..e]);
-        // Room for the alternative groups and for a prefregex's few groups put in front.
-        let mut groups: Groups<'t> = Vec::with_capacity(self.names.len() + self.alts.len() + 4);
+        let mut groups: Groups<'t> = Vec::with_capacity(self.names.len() + self.alts.len());
         groups.extend(self.names.iter().map(|(i, n)| (*n, text(*i))));
         for (k, n) in &self.alts {
             let v = groups.iter().find(|(g, _)| g == k).and_then(|(_, v)| *v);
@@ -1183,21 +1182,17 @@ impl Filter {
         // with `compile_threads` both are built on a second thread while this one compiles the
         // regexes (most of a filter's start-up); otherwise, or when no thread can be started,
         // after them.
-        let composable = match &r.prefregex {
-            Some(p) if maxlines == 1 && !r.failregex.is_empty() => {
-                CompiledRegex::expand(p, usedns_no).ok().map(Some)
-            }
-            None if maxlines == 1 && !r.failregex.is_empty() => Some(None),
-            _ => None,
-        };
-        let composable = composable.and_then(|pref| {
-            let fails: Result<Vec<String>, _> = r
-                .failregex
-                .iter()
-                .map(|f| CompiledRegex::expand(f, usedns_no))
-                .collect();
-            Some((pref, fails.ok()?))
-        });
+        let expand = |f: &String| CompiledRegex::expand(f, usedns_no).ok();
+        let composable = (maxlines == 1 && !r.failregex.is_empty())
+            .then(|| {
+                let pref = match &r.prefregex {
+                    Some(p) => Some(expand(p)?),
+                    None => None,
+                };
+                let fails: Option<Vec<String>> = r.failregex.iter().map(expand).collect();
+                Some((pref, fails?))
+            })
+            .flatten();
         let side = || {
             let line = composable.as_ref().and_then(|(pref, fails)| {
                 let fails: Vec<&str> = fails.iter().map(String::as_str).collect();
@@ -1211,16 +1206,15 @@ impl Filter {
             (line, date)
         };
         let (compiled, (line, date)) = std::thread::scope(|scope| {
-            let other = match settings.compile_threads {
-                true => std::thread::Builder::new()
+            let other = settings.compile_threads.then(|| {
+                std::thread::Builder::new()
                     .name("compile".into())
                     .spawn_scoped(scope, side)
-                    .ok(),
-                false => None,
-            };
+            });
             let compiled = Filter::compile_lists(r, usedns_no, maxlines);
-            let side = match other.map(|h| h.join()) {
-                Some(Ok(done)) => done,
+            let side = match other {
+                Some(Ok(h)) => h.join().unwrap_or_else(|_| side()),
+                // No thread wanted, or none could be started (a sandbox may forbid it).
                 _ => side(),
             };
             (compiled, side)
@@ -1228,13 +1222,12 @@ impl Filter {
         let (prefregex, failregex, ignoreregex) = compiled?;
         let date = date?;
         let gates = Gates {
-            content: match failregex.is_empty() {
-                true => None,
-                false => {
+            content: (!failregex.is_empty())
+                .then(|| {
                     let all: Vec<&pyre::Regex> = failregex.iter().map(|r| &*r.regex).collect();
                     pyre::GateSet::new(&all).ok()
-                }
-            },
+                })
+                .flatten(),
             line,
         };
         Ok(Filter {
@@ -1428,6 +1421,19 @@ impl Filter {
         self.find_failure(tuple, d.date, d.no_date, now, out, memo);
     }
 
+    /// Whether the nofail-forget shortcut may be taken ([`CompiledRegex::nofail_forget`]):
+    /// when the line's connection has no live cached entry, the match would be dropped by
+    /// `merge_failure` (a new dict both nofail and forget) and change nothing but the
+    /// one-line buffer, which every hit empties, so whether it matches is all that is needed.
+    /// That holds in first-match mode with one-line buffers, without ignoreregexes (they
+    /// would be asked about the match) and unless an undated line is dated now.
+    fn forget_shortcut(&self, date: Option<f64>, no_date: bool) -> bool {
+        !self.settings.check_all
+            && self.maxlines == 1
+            && self.ignoreregex.is_empty()
+            && !(no_date && date.is_none() && self.settings.undated_is_now)
+    }
+
     /// Whether the line `(prefix, suffix)` with its memo is a deferred nofail-forget match
     /// (`Memo::deferred`) whose connection has no live cached entry: the shortcut of
     /// `find_failure_with`, taken before the line is copied. An expired entry of the
@@ -1436,11 +1442,7 @@ impl Filter {
         let (Some(p), Some(caps), Some(_)) = (&self.prefregex, &m.pref, m.deferred) else {
             return false;
         };
-        if self.settings.check_all
-            || self.maxlines != 1
-            || !self.ignoreregex.is_empty()
-            || (d.no_date && d.date.is_none() && self.settings.undated_is_now)
-        {
+        if !self.forget_shortcut(d.date, d.no_date) {
             return false;
         }
         // The text the searcher saw.
@@ -1647,7 +1649,6 @@ impl Filter {
             Some(m) => (Some(m.pref.as_ref()), Some(m.fail.as_ref())),
             None => (None, None),
         };
-        let deferred = memo.and_then(|m| m.deferred);
         if let Some(p) = &self.prefregex {
             // Its matched lines are not used: no line bookkeeping.
             let hit = match memo_pref {
@@ -1679,24 +1680,15 @@ impl Filter {
         // Which failregexes may match the text they see: see `next_hit` (the searcher ran the
         // same for the first hit).
         let line_first = self.line_first.take();
-        // The line gate's first candidate, a nofail-forget regex (`Memo::deferred`; without a
-        // memo, the same test is run here): when its connection has no live cached entry,
-        // its match would be dropped by `merge_failure` (a new dict both nofail and forget)
-        // and change nothing but the one-line buffer, which every hit empties; so whether it
-        // matches is all that is needed.
-        let candidate = match memo {
-            Some(m) => m.deferred,
-            None => line_first.filter(|&i| self.failregex[i].nofail_forget),
-        };
+        // Without a memo, the nofail-forget shortcut (`Filter::forget_shortcut`; with one,
+        // `finish_line` took it) for the line gate's first candidate, now that the prefregex
+        // has given the connection.
+        let candidate = line_first.filter(|&i| memo.is_none() && self.failregex[i].nofail_forget);
         if let Some(i) = candidate {
-            let plain = !check_all
-                && self.maxlines == 1
-                && self.ignoreregex.is_empty()
-                && !(no_date && date.is_none() && self.settings.undated_is_now);
-            let uncached = plain
+            let uncached = self.forget_shortcut(date, no_date)
                 && group(&pre_groups, keys().mlfid)
                     .is_some_and(|m| self.mlfid.get(m, now).is_none());
-            if uncached && (deferred.is_some() || self.failregex[i].regex.is_match(cur)) {
+            if uncached && self.failregex[i].regex.is_match(cur) {
                 self.line_buffer.clear();
                 return;
             }
@@ -1750,18 +1742,8 @@ impl Filter {
                 rebuild = true;
             }
             // The prefregex groups under the failregex groups (None overwriting).
-            let disjoint = || {
-                pre_groups
-                    .iter()
-                    .all(|(k, _)| hit.groups.iter().all(|(h, _)| h != k))
-            };
             let mut groups = if pre_groups.is_empty() {
                 std::mem::take(&mut hit.groups)
-            } else if disjoint() {
-                // The usual case: the prefregex's groups go in front (`hit` left room).
-                let mut g = std::mem::take(&mut hit.groups);
-                g.splice(0..0, pre_groups.iter().copied());
-                g
             } else {
                 let mut merged = Vec::with_capacity(pre_groups.len() + hit.groups.len());
                 merged.extend_from_slice(&pre_groups);

@@ -205,9 +205,12 @@ impl<R: std::io::Read> LogLines<R> {
 /// nothing next to it (~0.3 ms of work), small enough to stay in the caches.
 const BATCH: usize = 1024;
 
-/// Two threads when the machine has them.
-fn default_threads() -> u8 {
-    std::thread::available_parallelism().map_or(1, |n| if n.get() > 1 { 2 } else { 1 })
+/// Whether `--threads` (default: two when the machine has them) asks for a second thread.
+fn two_threads(opts: &crate::cli::regex::RegexOptions) -> bool {
+    match opts.threads {
+        Some(n) => n > 1,
+        None => std::thread::available_parallelism().is_ok_and(|n| n.get() > 1),
+    }
 }
 
 /// Lines read and dated by the main thread, then searched by both threads
@@ -348,7 +351,7 @@ impl<'a> Tool<'a> {
             raw_host: a.opts.raw,
             ignore_pending: a.opts.out.is_some(),
             undated_is_now: false,
-            compile_threads: a.opts.threads.unwrap_or_else(default_threads) > 1,
+            compile_threads: two_threads(&a.opts),
         }
     }
 
@@ -586,10 +589,9 @@ impl<'a> Tool<'a> {
                 writeln!(w, "{h}")?;
             }
         }
-        let threads = a.opts.threads.unwrap_or_else(default_threads);
         if let (Source::File(r), true, Some(searcher)) = (
             &mut lines,
-            threads > 1 && a.opts.out.is_some(),
+            two_threads(&a.opts) && a.opts.out.is_some(),
             filter.searcher(),
         ) {
             return self.process_pipelined(&mut filter, searcher, r, w);

@@ -171,7 +171,6 @@ impl Node {
         }
     }
 
-    /// Find the capture group with Python index `index`.
     /// The fewest characters a match of this node takes (0 where unsure: references,
     /// markers).
     pub fn min_len(&self) -> usize {
@@ -208,6 +207,7 @@ impl Node {
         }
     }
 
+    /// Find the capture group with Python index `index`.
     pub fn find_group(&self, index: usize) -> Option<&Node> {
         match self {
             Node::Group(g) => {
