@@ -107,6 +107,8 @@ struct Anch {
     /// `None` inside: the syntax did not compile (the chain then leaves the search to the
     /// full engine).
     form: OnceLock<Option<Form>>,
+    /// Texts one of which ends every match (see [`Anch::cannot_match`]), found on first use.
+    tail: OnceLock<Option<Vec<memchr::memmem::Finder<'static>>>>,
 }
 
 /// A compiled [`Anch`].
@@ -135,6 +137,7 @@ impl Anch {
             syntax,
             run: None,
             form: OnceLock::new(),
+            tail: OnceLock::new(),
         }
     }
 
@@ -205,6 +208,25 @@ impl Anch {
         })
     }
 
+    /// Whether no match can start at `at` because none of the texts one of which ends every
+    /// match occurs after it (a memmem scan instead of a DFA pass: the first variant of a
+    /// rewritten conditional that must end with `: ` fails late, at the end of the line).
+    /// `false` when the pattern has no such short list of texts.
+    fn cannot_match(&self, hay: &[u8], at: usize) -> bool {
+        let tail = self.tail.get_or_init(|| {
+            let lits = tail_literals(&self.syntax)?;
+            Some(
+                lits.iter()
+                    .map(|l| memchr::memmem::Finder::new(l).into_owned())
+                    .collect(),
+            )
+        });
+        match (tail, hay.get(at..)) {
+            (Some(finders), Some(rest)) => finders.iter().all(|f| f.find(rest).is_none()),
+            _ => false,
+        }
+    }
+
     /// The end of the leftmost-first match starting exactly at `at`.
     fn end(&self, hay: &[u8], at: usize) -> Option<usize> {
         match self.form()? {
@@ -227,6 +249,52 @@ impl Anch {
             Form::Run { set, min, .. } => run_len(set, hay.get(at..)?, *min) == *min,
         })
     }
+}
+
+/// At most this many texts in a [`tail_literals`] list (each is a memmem scan).
+const MAX_TAILS: usize = 4;
+
+/// Non-empty texts one of which occurs in the text of every match of `syntax` (ASCII-form
+/// syntax written by `emit`); `None` when there is no such short list. regex-syntax's literal
+/// extractor gives the texts every match ends with (classes are not expanded); each is cut to
+/// its longest part between lookahead markers (the marked text may hold one where the syntax
+/// has an optional one), and a text that contains another of the list is dropped.
+fn tail_literals(syntax: &str) -> Option<Vec<Vec<u8>>> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let hir = regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(syntax)
+        .ok()?;
+    let seq = Extractor::new()
+        .kind(ExtractKind::Suffix)
+        .limit_class(1)
+        .extract(&hir);
+    let mut parts: Vec<Vec<u8>> = Vec::new();
+    for lit in seq.literals()? {
+        // The first longest part (`max_by_key` would keep the last).
+        let part = lit
+            .as_bytes()
+            .split(|&b| is_marker(b))
+            .fold(
+                &[][..],
+                |best, p| if p.len() > best.len() { p } else { best },
+            );
+        if part.is_empty() {
+            return None;
+        }
+        parts.push(part.to_vec());
+    }
+    parts.sort_by_key(Vec::len);
+    parts.dedup();
+    let mut kept: Vec<Vec<u8>> = Vec::new();
+    for p in parts {
+        if !kept.iter().any(|k| memchr::memmem::find(&p, k).is_some()) {
+            kept.push(p);
+        }
+    }
+    (!kept.is_empty() && kept.len() <= MAX_TAILS).then_some(kept)
 }
 
 /// The end of the leftmost-first match of `dfa` starting exactly at `at` (with `earliest`, the
@@ -835,7 +903,7 @@ impl Chain {
             {
                 continue;
             }
-            if k < last && !b.re.is_match(hay, at)? {
+            if k < last && (b.re.cannot_match(hay, at) || !b.re.is_match(hay, at)?) {
                 continue;
             }
             let mut saved = [None; MAX_BRANCH_GROUPS];
@@ -848,7 +916,7 @@ impl Chain {
             for (k, &g) in b.groups.iter().enumerate() {
                 spans[g] = saved[k];
             }
-            if b.re.is_match(hay, at)? {
+            if !b.re.cannot_match(hay, at) && b.re.is_match(hay, at)? {
                 return None;
             }
         }
