@@ -256,9 +256,10 @@ const MAX_TAILS: usize = 4;
 
 /// Non-empty texts one of which occurs in the text of every match of `syntax` (ASCII-form
 /// syntax written by `emit`); `None` when there is no such short list. regex-syntax's literal
-/// extractor gives the texts every match ends with (classes are not expanded); each is cut to
-/// its longest part between lookahead markers (the marked text may hold one where the syntax
-/// has an optional one), and a text that contains another of the list is dropped.
+/// extractor gives the texts every match ends with (classes are not expanded). When they are
+/// too many, each is cut to its longest part between lookahead markers (the syntax has
+/// optional markers, so a text often comes with and without them). A text that contains
+/// another of the list is dropped.
 fn tail_literals(syntax: &str) -> Option<Vec<Vec<u8>>> {
     use regex_syntax::hir::literal::{ExtractKind, Extractor};
     let hir = regex_syntax::ParserBuilder::new()
@@ -271,30 +272,35 @@ fn tail_literals(syntax: &str) -> Option<Vec<Vec<u8>>> {
         .kind(ExtractKind::Suffix)
         .limit_class(1)
         .extract(&hir);
-    let mut parts: Vec<Vec<u8>> = Vec::new();
-    for lit in seq.literals()? {
-        // The first longest part (`max_by_key` would keep the last).
-        let part = lit
-            .as_bytes()
-            .split(|&b| is_marker(b))
-            .fold(
-                &[][..],
-                |best, p| if p.len() > best.len() { p } else { best },
-            );
-        if part.is_empty() {
-            return None;
-        }
-        parts.push(part.to_vec());
+    let lits: Vec<&[u8]> = seq.literals()?.iter().map(|l| l.as_bytes()).collect();
+    if let Some(kept) = fewest_texts(lits.iter().copied()) {
+        return Some(kept);
     }
-    parts.sort_by_key(Vec::len);
-    parts.dedup();
+    // The first longest part of each (`max_by_key` would keep the last).
+    fewest_texts(lits.iter().map(|l| {
+        l.split(|&b| is_marker(b)).fold(
+            &[][..],
+            |best, p| if p.len() > best.len() { p } else { best },
+        )
+    }))
+}
+
+/// `texts` without those that contain another of them, when all are non-empty and at most
+/// [`MAX_TAILS`] are left.
+fn fewest_texts<'a>(texts: impl Iterator<Item = &'a [u8]>) -> Option<Vec<Vec<u8>>> {
+    let mut all: Vec<&[u8]> = texts.collect();
+    if all.is_empty() || all.iter().any(|t| t.is_empty()) {
+        return None;
+    }
+    all.sort_by_key(|t| t.len());
+    all.dedup();
     let mut kept: Vec<Vec<u8>> = Vec::new();
-    for p in parts {
-        if !kept.iter().any(|k| memchr::memmem::find(&p, k).is_some()) {
-            kept.push(p);
+    for t in all {
+        if !kept.iter().any(|k| memchr::memmem::find(t, k).is_some()) {
+            kept.push(t.to_vec());
         }
     }
-    (!kept.is_empty() && kept.len() <= MAX_TAILS).then_some(kept)
+    (kept.len() <= MAX_TAILS).then_some(kept)
 }
 
 /// The end of the leftmost-first match of `dfa` starting exactly at `at` (with `earliest`, the
@@ -884,26 +890,27 @@ impl Chain {
     }
 
     /// The end of the first branch that matches at `at`, with its groups in `spans`. A
-    /// branch whose chain matches does match (and that is its first path); one whose DFA
-    /// finds no match is skipped; one that matches while its chain gives up leaves the answer
-    /// unknown here (`None`). Every branch but the last is asked its DFA first (one pass,
-    /// where a chain that fails late, as a rewritten conditional's first variant does, costs
-    /// several); the last is asked only when its chain gives up.
+    /// branch whose chain matches does match (and that is its first path); one whose head
+    /// text or ending texts ([`Anch::cannot_match`]) are absent, or whose DFA finds no match
+    /// after its chain gave up, is skipped; one that matches while its chain gives up leaves
+    /// the answer unknown here (`None`). The DFA is asked only when the chain gives up: on
+    /// the common lines the chain of the branch that matches is tried at once, and the late
+    /// failing variants of sshd's rewritten conditional (which must end with `: `) are
+    /// skipped by their ending texts.
     fn first_branch(
         branches: &[Alternative],
         hay: &[u8],
         at: usize,
         spans: &mut [Option<(usize, usize)>],
     ) -> Option<usize> {
-        let last = branches.len().saturating_sub(1);
-        for (k, b) in branches.iter().enumerate() {
+        for b in branches {
             if b.head
                 .as_ref()
                 .is_some_and(|h| h.matches(hay, at).is_none())
             {
                 continue;
             }
-            if k < last && (b.re.cannot_match(hay, at) || !b.re.is_match(hay, at)?) {
+            if b.re.cannot_match(hay, at) {
                 continue;
             }
             let mut saved = [None; MAX_BRANCH_GROUPS];
@@ -916,7 +923,7 @@ impl Chain {
             for (k, &g) in b.groups.iter().enumerate() {
                 spans[g] = saved[k];
             }
-            if !b.re.cannot_match(hay, at) && b.re.is_match(hay, at)? {
+            if b.re.is_match(hay, at)? {
                 return None;
             }
         }
