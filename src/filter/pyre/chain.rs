@@ -63,6 +63,9 @@ struct Alternative {
     head: Option<Lit>,
     /// The branch without groups.
     re: Anch,
+    /// Texts one of which ends every match (see [`Alternative::cannot_match`]), found on
+    /// first use.
+    tail: OnceLock<Option<Vec<memchr::memmem::Finder<'static>>>>,
     chain: Chain,
     /// The Python indices of the groups inside the branch (a chain that gives up may have
     /// set some: they are put back).
@@ -107,8 +110,6 @@ struct Anch {
     /// `None` inside: the syntax did not compile (the chain then leaves the search to the
     /// full engine).
     form: OnceLock<Option<Form>>,
-    /// Texts one of which ends every match (see [`Anch::cannot_match`]), found on first use.
-    tail: OnceLock<Option<Vec<memchr::memmem::Finder<'static>>>>,
 }
 
 /// A compiled [`Anch`].
@@ -137,7 +138,6 @@ impl Anch {
             syntax,
             run: None,
             form: OnceLock::new(),
-            tail: OnceLock::new(),
         }
     }
 
@@ -206,25 +206,6 @@ impl Anch {
             min,
             max,
         })
-    }
-
-    /// Whether no match can start at `at` because none of the texts one of which ends every
-    /// match occurs after it (a memmem scan instead of a DFA pass: the first variant of a
-    /// rewritten conditional that must end with `: ` fails late, at the end of the line).
-    /// `false` when the pattern has no such short list of texts.
-    fn cannot_match(&self, hay: &[u8], at: usize) -> bool {
-        let tail = self.tail.get_or_init(|| {
-            let lits = tail_literals(&self.syntax)?;
-            Some(
-                lits.iter()
-                    .map(|l| memchr::memmem::Finder::new(l).into_owned())
-                    .collect(),
-            )
-        });
-        match (tail, hay.get(at..)) {
-            (Some(finders), Some(rest)) => finders.iter().all(|f| f.find(rest).is_none()),
-            _ => false,
-        }
     }
 
     /// The end of the leftmost-first match starting exactly at `at`.
@@ -661,6 +642,7 @@ impl Builder<'_, '_> {
                     bytes: head,
                 }),
                 re: Anch::new(syntax),
+                tail: OnceLock::new(),
                 chain: Chain {
                     pieces: sub,
                     groups: self.ast.groups,
@@ -891,8 +873,8 @@ impl Chain {
 
     /// The end of the first branch that matches at `at`, with its groups in `spans`. A
     /// branch whose chain matches does match (and that is its first path); one whose head
-    /// text or ending texts ([`Anch::cannot_match`]) are absent, or whose DFA finds no match
-    /// after its chain gave up, is skipped; one that matches while its chain gives up leaves
+    /// text or ending texts ([`Alternative::cannot_match`]) are absent, or whose DFA finds no
+    /// match after its chain gave up, is skipped; one that matches while its chain gives up leaves
     /// the answer unknown here (`None`). The DFA is asked only when the chain gives up: on
     /// the common lines the chain of the branch that matches is tried at once, and the late
     /// failing variants of sshd's rewritten conditional (which must end with `: `) are
@@ -910,7 +892,7 @@ impl Chain {
             {
                 continue;
             }
-            if b.re.cannot_match(hay, at) {
+            if b.cannot_match(hay, at) {
                 continue;
             }
             let mut saved = [None; MAX_BRANCH_GROUPS];
@@ -928,6 +910,27 @@ impl Chain {
             }
         }
         None
+    }
+}
+
+impl Alternative {
+    /// Whether no match of the branch can start at `at` because none of the texts one of
+    /// which ends every match occurs after it (a memmem scan instead of a DFA pass: the first variant of a
+    /// rewritten conditional that must end with `: ` fails late, at the end of the line).
+    /// `false` when the pattern has no such short list of texts.
+    fn cannot_match(&self, hay: &[u8], at: usize) -> bool {
+        let tail = self.tail.get_or_init(|| {
+            let lits = tail_literals(&self.re.syntax)?;
+            Some(
+                lits.iter()
+                    .map(|l| memchr::memmem::Finder::new(l).into_owned())
+                    .collect(),
+            )
+        });
+        match (tail, hay.get(at..)) {
+            (Some(finders), Some(rest)) => finders.iter().all(|f| f.find(rest).is_none()),
+            _ => false,
+        }
     }
 }
 
