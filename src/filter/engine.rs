@@ -39,7 +39,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use super::FilterError;
 use super::composed::{ComposedGate, Verdict};
@@ -646,7 +646,7 @@ impl CompiledRegex {
 struct Gates {
     /// Over the failregexes as compiled, run on the text they see (content or buffer). Sound for
     /// every pattern: a failregex it does not report cannot match.
-    content: Option<pyre::GateSet>,
+    content: ContentGate,
     /// The prefregex composed with each failregex, run anchored on the line before the
     /// prefregex (first-match mode with one-line buffers only; see `super::composed`).
     line: Option<ComposedGate>,
@@ -662,13 +662,33 @@ enum GateUse {
     Off,
 }
 
+/// The content gate ([`Gates::content`]), built on first use (with a line gate most lines
+/// never need it; it is ~3 ms of sshd's start-up) and shared with the searcher's thread.
+#[derive(Debug, Clone, Default)]
+struct ContentGate(Arc<OnceLock<Option<pyre::GateSet>>>);
+
+impl ContentGate {
+    /// The gate set of `failregex` (the filter's, or a searcher's copy of them); `None` when
+    /// there is none or it cannot be built (every failregex is then tried).
+    fn get(&self, failregex: &[CompiledRegex]) -> Option<&pyre::GateSet> {
+        self.0
+            .get_or_init(|| {
+                let all: Vec<&pyre::Regex> = failregex.iter().map(|r| &*r.regex).collect();
+                (!all.is_empty())
+                    .then(|| pyre::GateSet::new(&all).ok())
+                    .flatten()
+            })
+            .as_ref()
+    }
+}
+
 /// The first failregex from `from` on that matches `cur`, with its match. `first` is the line
 /// gate's first candidate: those before it are skipped, it is tried without asking the content
 /// gate, and the content gate (`content`, answer kept in `cands`) is asked once, before the
 /// first failregex that is not the line gate's candidate. Pure: the same answer on any thread.
 fn next_hit(
     failregex: &[CompiledRegex],
-    content: Option<&pyre::GateSet>,
+    content: &ContentGate,
     cur: &str,
     from: usize,
     first: Option<usize>,
@@ -682,7 +702,7 @@ fn next_hit(
         let is_first = first == Some(idx);
         if *gate == GateUse::NotAsked && !is_first {
             *gate = GateUse::Off;
-            if let Some(g) = content {
+            if let Some(g) = content.get(failregex) {
                 cands.clear();
                 cands.resize(failregex.len(), false);
                 for i in g.candidates(cur) {
@@ -761,7 +781,7 @@ pub(crate) struct Searcher {
     gate: Option<ComposedGate>,
     prefregex: Option<CompiledRegex>,
     failregex: Vec<CompiledRegex>,
-    content: Option<pyre::GateSet>,
+    content: ContentGate,
     text: String,
     cur_text: String,
     cands: Vec<bool>,
@@ -820,7 +840,7 @@ impl Searcher {
             }
         }
         let mut gate = GateUse::NotAsked;
-        let content = self.content.as_ref();
+        let content = &self.content;
         memo.fail = next_hit(
             &self.failregex,
             content,
@@ -1222,12 +1242,7 @@ impl Filter {
         let (prefregex, failregex, ignoreregex) = compiled?;
         let date = date?;
         let gates = Gates {
-            content: (!failregex.is_empty())
-                .then(|| {
-                    let all: Vec<&pyre::Regex> = failregex.iter().map(|r| &*r.regex).collect();
-                    pyre::GateSet::new(&all).ok()
-                })
-                .flatten(),
+            content: ContentGate::default(),
             line,
         };
         Ok(Filter {
@@ -1708,7 +1723,7 @@ impl Filter {
             let found = match memo_fail.take() {
                 Some(f) => f.map(|(i, c)| (*i, Cow::Borrowed(c))),
                 None => {
-                    let content = self.gates.content.as_ref();
+                    let content = &self.gates.content;
                     next_hit(
                         &self.failregex,
                         content,
