@@ -34,8 +34,15 @@ struct Form {
 impl Form {
     fn build(pats: &[String], ascii: bool) -> Option<Form> {
         let pats: Vec<&str> = pats.iter().map(String::as_str).collect();
+        let mut config = DFA::config().match_kind(MatchKind::LeftmostFirst);
+        if ascii {
+            // The ASCII form stops at the first non-ASCII byte ([`Stop::NotAscii`]).
+            for b in 0x80..=0xFF {
+                config = config.quit(b, true);
+            }
+        }
         let dfa = DFA::builder()
-            .configure(DFA::config().match_kind(MatchKind::LeftmostFirst))
+            .configure(config)
             .syntax(
                 regex_automata::util::syntax::Config::new()
                     .unicode(!ascii)
@@ -56,6 +63,37 @@ impl Form {
         }
     }
 
+    /// [`Form::first`] of the text `parts` make end to end, without joining them: the loop of
+    /// regex-automata's `find_fwd` for an anchored leftmost-first search (match states come
+    /// one byte late; the last one seen before the dead state or the end wins).
+    fn first_of(&mut self, parts: [&[u8]; 3]) -> Result<Option<usize>, Stop> {
+        let input = Input::new(&[][..]).anchored(Anchored::Yes);
+        let (dfa, cache) = (&self.dfa, &mut self.cache);
+        let mut sid = dfa
+            .start_state_forward(cache, &input)
+            .map_err(|_| Stop::GaveUp)?;
+        let mut found = None;
+        for part in parts {
+            for &b in part {
+                sid = dfa.next_state(cache, sid, b).map_err(|_| Stop::GaveUp)?;
+                if sid.is_tagged() {
+                    if sid.is_match() {
+                        found = Some(dfa.match_pattern(cache, sid, 0).as_usize());
+                    } else if sid.is_dead() {
+                        return Ok(found);
+                    } else if sid.is_quit() {
+                        return Err(Stop::NotAscii);
+                    }
+                }
+            }
+        }
+        let eoi = dfa.next_eoi_state(cache, sid).map_err(|_| Stop::GaveUp)?;
+        if eoi.is_match() {
+            found = Some(dfa.match_pattern(cache, eoi, 0).as_usize());
+        }
+        Ok(found)
+    }
+
     /// The lowest-numbered pattern matching a prefix of `hay`: with leftmost-first priority
     /// every path of pattern i outranks every path of pattern i+1, so the match the anchored
     /// search reports is the first pattern that matches at all. `Err` when the DFA gave up.
@@ -66,6 +104,14 @@ impl Form {
             Err(_) => Err(()),
         }
     }
+}
+
+/// Why [`Form::first_of`] has no answer.
+enum Stop {
+    /// A byte the ASCII form does not read: the Unicode form judges the line.
+    NotAscii,
+    /// The lazy DFA gave up.
+    GaveUp,
 }
 
 /// The composed gate of one filter.
@@ -168,20 +214,26 @@ impl ComposedGate {
         }
     }
 
-    /// Judges the line `prefix + suffix + "\n"` (the line without its date).
+    /// Judges the line `prefix + suffix + "\n"` (the line without its date). The ASCII form
+    /// reads it in place; a line where it meets a non-ASCII byte goes to the Unicode form (on
+    /// the ASCII text before that byte both forms go the same way, so a line the ASCII form
+    /// judges before any non-ASCII byte gets the Unicode form's verdict).
     pub(crate) fn judge(&mut self, prefix: &str, suffix: &str) -> Verdict {
-        let ascii = prefix.is_ascii() && suffix.is_ascii();
-        let form = if ascii {
-            &mut self.ascii
-        } else {
-            let syntax = &self.unicode_syntax;
-            match self
-                .unicode
-                .get_or_insert_with(|| Form::build(syntax, false))
-            {
-                Some(f) => f,
-                None => return Verdict::Unknown,
-            }
+        match self
+            .ascii
+            .first_of([prefix.as_bytes(), suffix.as_bytes(), b"\n"])
+        {
+            Ok(first) => return self.verdict(first),
+            Err(Stop::GaveUp) => return Verdict::Unknown,
+            Err(Stop::NotAscii) => {}
+        }
+        let syntax = &self.unicode_syntax;
+        let form = match self
+            .unicode
+            .get_or_insert_with(|| Form::build(syntax, false))
+        {
+            Some(f) => f,
+            None => return Verdict::Unknown,
         };
         self.text.clear();
         self.text.extend_from_slice(prefix.as_bytes());
@@ -190,6 +242,11 @@ impl ComposedGate {
         let Ok(first) = form.first(&self.text) else {
             return Verdict::Unknown;
         };
+        self.verdict(first)
+    }
+
+    /// The verdict for the first matching DFA pattern.
+    fn verdict(&self, first: Option<usize>) -> Verdict {
         let first = first.map(|k| self.index[k]);
         match (first, self.always.first()) {
             (None, None) => Verdict::Reject,
@@ -351,6 +408,22 @@ mod tests {
             first(&mut g, "h Invalid user é from 1.2.3.4"),
             Verdict::First(1),
             "non-ASCII text uses the Unicode form"
+        );
+        let fails = [r"^Failed \S+ for (?P<user>\w+) from (?P<ip4>[\d.]+)"];
+        let mut g = ComposedGate::new(Some(pre), &fails).expect("composable");
+        assert_eq!(
+            first(&mut g, "host cron[1]: é"),
+            Verdict::Reject,
+            "judged before the non-ASCII byte"
+        );
+        assert_eq!(
+            first(&mut g, "host sshd[1]: Failed x for é from 1.2.3.4"),
+            Verdict::First(0),
+            "a Unicode word"
+        );
+        assert_eq!(
+            first(&mut g, "host sshd[1]: Failed x for é! from 1.2.3.4"),
+            Verdict::Reject
         );
     }
 
