@@ -84,13 +84,14 @@ fn main() {
     let n: usize = args[4].parse().expect("line count");
     let lines: Vec<&str> = sample.iter().map(String::as_str).cycle().take(n).collect();
 
+    let content = pref.group_index("content");
     // Where the time goes: the prefregex alone, then each failregex on the contents.
     let t = Instant::now();
     let contents: Vec<String> = lines
         .iter()
         .filter_map(|l| {
             let c = pref.search(l)?;
-            Some(format!("{}\n", c.name_str(l, "content").unwrap_or(l)))
+            Some(format!("{}\n", content.and_then(|i| c.get_str(l, i)).unwrap_or(l)))
         })
         .collect();
     println!(
@@ -130,7 +131,7 @@ fn main() {
             let Some(c) = pref.search(line) else { continue };
             pre += 1;
             buf.clear();
-            buf.push_str(c.name_str(line, "content").unwrap_or(line));
+            buf.push_str(content.and_then(|i| c.get_str(line, i)).unwrap_or(line));
             buf.push('\n');
             if gated {
                 for i in gate.candidates(&buf) {

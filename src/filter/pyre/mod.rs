@@ -151,11 +151,12 @@ pub struct Regex {
 /// A form compiled on first use; a failure is kept as its message.
 type Lazy<T> = OnceLock<Result<T, String>>;
 
-/// The groups of one match: byte spans, group 0 is the whole match.
+/// The groups of one match: byte spans, group 0 is the whole match (names are the
+/// pattern's: [`Regex::group_index`]). It holds no reference to the pattern, so making and
+/// dropping one touches no memory another thread's matches share.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Captures {
     spans: Vec<Option<(usize, usize)>>,
-    names: Arc<Vec<(usize, String)>>,
 }
 
 /// The translations of a Python pattern without compiling any of them (for a caller that
@@ -499,10 +500,12 @@ impl Regex {
     }
 
     fn captures(&self, spans: Vec<Option<(usize, usize)>>) -> Captures {
-        Captures {
-            spans,
-            names: Arc::clone(&self.names),
-        }
+        Captures { spans }
+    }
+
+    /// The index of the group named `name`, if there is one.
+    pub fn group_index(&self, name: &str) -> Option<usize> {
+        self.names.iter().find(|(_, n)| n == name).map(|&(i, _)| i)
     }
 }
 
@@ -582,20 +585,9 @@ impl Captures {
         self.spans.get(i).copied().flatten()
     }
 
-    /// Span of the group named `name`, if it exists and participated.
-    pub fn name(&self, name: &str) -> Option<(usize, usize)> {
-        let (i, _) = self.names.iter().find(|(_, n)| n == name)?;
-        self.get(*i)
-    }
-
     /// Text of group `i` in `hay` (the text that was searched).
     pub fn get_str<'h>(&self, hay: &'h str, i: usize) -> Option<&'h str> {
         self.get(i).and_then(|(s, e)| hay.get(s..e))
-    }
-
-    /// Text of the group named `name` in `hay` (the text that was searched).
-    pub fn name_str<'h>(&self, hay: &'h str, name: &str) -> Option<&'h str> {
-        self.name(name).and_then(|(s, e)| hay.get(s..e))
     }
 
     /// Number of groups including group 0.
@@ -606,10 +598,5 @@ impl Captures {
     /// Never true: group 0 always exists.
     pub fn is_empty(&self) -> bool {
         self.spans.is_empty()
-    }
-
-    /// Named groups with their index.
-    pub fn names(&self) -> &[(usize, String)] {
-        &self.names
     }
 }
