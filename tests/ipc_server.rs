@@ -360,6 +360,43 @@ fn hostile_clients_do_not_disturb_the_loop() {
     assert!(st.requests >= 2, "{st:?}");
 }
 
+/// Clients that connected and went away while the loop was not running (a slow loop meets
+/// a burst) are all in the accept queue with the next client: they do not count against the
+/// connection limit when it is admitted.
+#[test]
+fn a_burst_of_vanished_clients_does_not_crowd_out_the_next() {
+    let dir = tempfile::tempdir().unwrap();
+    let limits = Limits {
+        max_connections: 4,
+        ..Limits::default()
+    };
+    let mut server = bind(dir.path(), limits);
+    let path = server.path().to_path_buf();
+    for round in 0..12u8 {
+        let mut c = UnixStream::connect(&path).unwrap();
+        if round % 2 == 0 {
+            // A request cut short.
+            c.write_all(&[b'F', b'2', b'Z', PROTOCOL_VERSION, 0, 0])
+                .unwrap();
+        }
+    }
+    let mut ok = UnixStream::connect(&path).unwrap();
+    ok.write_all(&encode_request(&words("ping")).unwrap())
+        .unwrap();
+    // One turn of the loop sees all of them at once.
+    drive(&mut server, |s| {
+        s.stats().requests > 0 || s.stats().overloaded > 0
+    });
+    let st = server.stats();
+    assert_eq!((st.overloaded, st.requests), (0, 1), "{st:?}");
+    // The answer is sent; the server closing its end lets the client read it to the end.
+    drop(server);
+    match read_response(&mut ok) {
+        Some(Response::Ok(v)) => assert_eq!(v, Value::str("pong")),
+        other => panic!("{other:?}"),
+    }
+}
+
 #[test]
 fn client_times_out_on_a_silent_server() {
     let dir = tempfile::tempdir().unwrap();

@@ -230,8 +230,15 @@ impl Server {
     /// expires connections. Returns the requests that are complete, for the daemon to run and
     /// answer with [`Server::reply`].
     pub fn on_ready(&mut self, now: Instant) -> Vec<(ConnId, Vec<String>)> {
-        self.accept_all(now);
         let mut requests = Vec::new();
+        self.accept_all(now, &mut requests);
+        self.service(now, &mut requests);
+        requests
+    }
+
+    /// Reads, writes and expires every connection (complete requests go to `requests`), then
+    /// drops the closed ones.
+    fn service(&mut self, now: Instant, requests: &mut Vec<(ConnId, Vec<String>)>) {
         for i in 0..self.conns.len() {
             let conn = &mut self.conns[i];
             match conn.state {
@@ -247,7 +254,6 @@ impl Server {
             expire(conn, now, &mut self.stats);
         }
         self.conns.retain(|c| !c.closed);
-        requests
     }
 
     /// Queues the answer to a request returned by `on_ready` and starts sending it. An unknown
@@ -297,7 +303,7 @@ impl Server {
         }
     }
 
-    fn accept_all(&mut self, now: Instant) {
+    fn accept_all(&mut self, now: Instant, requests: &mut Vec<(ConnId, Vec<String>)>) {
         // Bounded, so a connect flood cannot keep the loop here.
         for _ in 0..64 {
             let fd = match rustix::net::accept_with(
@@ -313,11 +319,14 @@ impl Server {
                 }
             };
             self.stats.accepted += 1;
-            self.admit(fd, now);
+            self.admit(fd, now, requests);
         }
     }
 
-    fn admit(&mut self, fd: OwnedFd, now: Instant) {
+    /// Admits a new connection, or answers it with a refusal and closes it. At the connection
+    /// limit, the others are serviced first: clients that went away since the last poll (a
+    /// burst of them, when the loop was slow to run) then no longer count against it.
+    fn admit(&mut self, fd: OwnedFd, now: Instant, requests: &mut Vec<(ConnId, Vec<String>)>) {
         let id = ConnId(self.next_id);
         self.next_id += 1;
         let mut conn = Conn {
@@ -357,6 +366,9 @@ impl Server {
                 ))
             }
         };
+        if refusal.is_none() && self.conns.len() >= self.limits.max_connections {
+            self.service(now, requests);
+        }
         let refusal = refusal.or_else(|| {
             (self.conns.len() >= self.limits.max_connections).then(|| {
                 self.stats.overloaded += 1;
