@@ -383,48 +383,52 @@ mod tests {
             r"^Failed password",
         ];
         let mut g = ComposedGate::new(Some(pre), &fails).expect("composable");
-        assert_eq!(
-            first(
-                &mut g,
-                "host sshd[1]: Failed password for root from 1.2.3.4 port 2"
+        // (line, verdict, why)
+        let cases = [
+            (
+                "host sshd[1]: Failed password for root from 1.2.3.4 port 2",
+                Verdict::First(0),
+                "",
             ),
-            Verdict::First(0)
-        );
-        assert_eq!(
-            first(&mut g, "host sshd[1]: Failed password for"),
-            Verdict::First(3),
-            "a later pattern when the earlier ones cannot match"
-        );
-        assert_eq!(
-            first(&mut g, "host Invalid user x from 1.2.3.4"),
-            Verdict::First(1)
-        );
-        assert_eq!(
-            first(&mut g, "host cron[1]: session opened"),
-            Verdict::Reject
-        );
-        assert_eq!(first(&mut g, "h x from 1.2.3.4 refused"), Verdict::First(2));
-        assert_eq!(
-            first(&mut g, "h Invalid user é from 1.2.3.4"),
-            Verdict::First(1),
-            "non-ASCII text uses the Unicode form"
-        );
+            (
+                "host sshd[1]: Failed password for",
+                Verdict::First(3),
+                "a later pattern when the earlier ones cannot match",
+            ),
+            ("host Invalid user x from 1.2.3.4", Verdict::First(1), ""),
+            ("host cron[1]: session opened", Verdict::Reject, ""),
+            ("h x from 1.2.3.4 refused", Verdict::First(2), ""),
+            (
+                "h Invalid user é from 1.2.3.4",
+                Verdict::First(1),
+                "non-ASCII text uses the Unicode form",
+            ),
+        ];
+        for (line, want, why) in cases {
+            assert_eq!(first(&mut g, line), want, "{line:?} {why}");
+        }
         let fails = [r"^Failed \S+ for (?P<user>\w+) from (?P<ip4>[\d.]+)"];
         let mut g = ComposedGate::new(Some(pre), &fails).expect("composable");
-        assert_eq!(
-            first(&mut g, "host cron[1]: é"),
-            Verdict::Reject,
-            "judged before the non-ASCII byte"
-        );
-        assert_eq!(
-            first(&mut g, "host sshd[1]: Failed x for é from 1.2.3.4"),
-            Verdict::First(0),
-            "a Unicode word"
-        );
-        assert_eq!(
-            first(&mut g, "host sshd[1]: Failed x for é! from 1.2.3.4"),
-            Verdict::Reject
-        );
+        let cases = [
+            (
+                "host cron[1]: é",
+                Verdict::Reject,
+                "judged before the non-ASCII byte",
+            ),
+            (
+                "host sshd[1]: Failed x for é from 1.2.3.4",
+                Verdict::First(0),
+                "a Unicode word",
+            ),
+            (
+                "host sshd[1]: Failed x for é! from 1.2.3.4",
+                Verdict::Reject,
+                "",
+            ),
+        ];
+        for (line, want, why) in cases {
+            assert_eq!(first(&mut g, line), want, "{line:?} {why}");
+        }
     }
 
     #[test]
