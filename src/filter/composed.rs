@@ -63,9 +63,12 @@ impl Form {
         }
     }
 
-    /// [`Form::first`] of the text `parts` make end to end, without joining them: the loop of
-    /// regex-automata's `find_fwd` for an anchored leftmost-first search (match states come
-    /// one byte late; the last one seen before the dead state or the end wins).
+    /// The lowest-numbered pattern matching a prefix of the text `parts` make end to end (read
+    /// in place, not joined): with leftmost-first priority every path of pattern i outranks
+    /// every path of pattern i+1, so the match the anchored search reports is the first pattern
+    /// that matches at all. The loop of regex-automata's `find_fwd` for an anchored
+    /// leftmost-first search: match states come one byte late, and the last one seen before
+    /// the dead state or the end wins.
     fn first_of(&mut self, parts: [&[u8]; 3]) -> Result<Option<usize>, Stop> {
         let input = Input::new(&[][..]).anchored(Anchored::Yes);
         let (dfa, cache) = (&self.dfa, &mut self.cache);
@@ -93,17 +96,6 @@ impl Form {
         }
         Ok(found)
     }
-
-    /// The lowest-numbered pattern matching a prefix of `hay`: with leftmost-first priority
-    /// every path of pattern i outranks every path of pattern i+1, so the match the anchored
-    /// search reports is the first pattern that matches at all. `Err` when the DFA gave up.
-    fn first(&mut self, hay: &[u8]) -> Result<Option<usize>, ()> {
-        let input = Input::new(hay).anchored(Anchored::Yes);
-        match self.dfa.try_search_fwd(&mut self.cache, &input) {
-            Ok(m) => Ok(m.map(|m| m.pattern().as_usize())),
-            Err(_) => Err(()),
-        }
-    }
 }
 
 /// Why [`Form::first_of`] has no answer.
@@ -124,8 +116,6 @@ pub(crate) struct ComposedGate {
     unicode: Option<Option<Form>>,
     /// Failregexes the composition cannot judge: always candidates.
     always: Vec<usize>,
-    /// The line as the DFA reads it (reused).
-    text: Vec<u8>,
 }
 
 impl std::fmt::Debug for ComposedGate {
@@ -198,7 +188,6 @@ impl ComposedGate {
             unicode_syntax: unicode,
             unicode: None,
             always,
-            text: Vec::new(),
         })
     }
 
@@ -210,7 +199,6 @@ impl ComposedGate {
             unicode_syntax: self.unicode_syntax.clone(),
             unicode: self.unicode.as_ref().map(|u| u.as_ref().map(Form::fork)),
             always: self.always.clone(),
-            text: Vec::new(),
         }
     }
 
@@ -219,10 +207,8 @@ impl ComposedGate {
     /// the ASCII text before that byte both forms go the same way, so a line the ASCII form
     /// judges before any non-ASCII byte gets the Unicode form's verdict).
     pub(crate) fn judge(&mut self, prefix: &str, suffix: &str) -> Verdict {
-        match self
-            .ascii
-            .first_of([prefix.as_bytes(), suffix.as_bytes(), b"\n"])
-        {
+        let parts = [prefix.as_bytes(), suffix.as_bytes(), b"\n"];
+        match self.ascii.first_of(parts) {
             Ok(first) => return self.verdict(first),
             Err(Stop::GaveUp) => return Verdict::Unknown,
             Err(Stop::NotAscii) => {}
@@ -235,14 +221,11 @@ impl ComposedGate {
             Some(f) => f,
             None => return Verdict::Unknown,
         };
-        self.text.clear();
-        self.text.extend_from_slice(prefix.as_bytes());
-        self.text.extend_from_slice(suffix.as_bytes());
-        self.text.push(b'\n');
-        let Ok(first) = form.first(&self.text) else {
-            return Verdict::Unknown;
-        };
-        self.verdict(first)
+        match form.first_of(parts) {
+            Ok(first) => self.verdict(first),
+            // The Unicode form has no quit bytes: only a DFA that gave up.
+            Err(_) => Verdict::Unknown,
+        }
     }
 
     /// The verdict for the first matching DFA pattern.

@@ -43,7 +43,7 @@ mod gate;
 mod mark;
 mod parse;
 
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use regex_automata::{Input, MatchKind, meta};
 
@@ -138,7 +138,7 @@ pub struct Regex {
     groups: usize,
     /// Groups that take part, non-empty, in every match ([`Node::sure_groups`]).
     sure: Vec<usize>,
-    names: Arc<Vec<(usize, String)>>,
+    names: Vec<(usize, String)>,
     translation: Translation,
     ascii_exact: Option<meta::Regex>,
     chain: Option<chain::Chain>,
@@ -244,7 +244,7 @@ impl Regex {
             pattern: pattern.to_string(),
             groups: ast.groups,
             sure,
-            names: Arc::new(ast.names),
+            names: ast.names,
             translation,
             ascii_exact,
             chain,
@@ -365,7 +365,7 @@ impl Regex {
 
     /// Named groups with their Python index (Python `pattern.groupindex`).
     pub fn group_names(&self) -> Vec<(usize, String)> {
-        self.names.as_ref().clone()
+        self.names.clone()
     }
 
     /// The translations, for diagnostics and for building sets.
