@@ -774,6 +774,18 @@ pub(crate) struct Memo {
     deferred: Option<usize>,
 }
 
+/// A memo of no match: a placeholder until the line's own memo is made.
+impl Default for Memo {
+    fn default() -> Memo {
+        Memo {
+            verdict: Verdict::Reject,
+            pref: None,
+            fail: None,
+            deferred: None,
+        }
+    }
+}
+
 /// The line gate and the searches of a first-match filter with one-line buffers, detached from
 /// the filter's state: [`Searcher::memo`] depends on the line only, so a second thread can run
 /// it ahead of the (stateful, in-order) rest of the engine. Made by [`Filter::searcher`].

@@ -227,13 +227,74 @@ struct Batch {
 }
 
 impl Batch {
-    /// The searches of the lines `range` into `memos` (emptied first).
-    fn memos(&self, searcher: &mut Searcher, range: std::ops::Range<usize>, memos: &mut Vec<Memo>) {
+    /// The searches of the lines `range` into `memos` (emptied first), made in the order
+    /// `grouper` gives (a memo depends on its line only; the order changes nothing but speed).
+    fn memos(
+        &self,
+        searcher: &mut Searcher,
+        range: std::ops::Range<usize>,
+        memos: &mut Vec<Memo>,
+        grouper: &mut Grouper,
+    ) {
+        let lines = &self.lines[range];
+        let parts = |l: &BatchLine| l.dated.split(&self.text[l.text.0..l.text.1]);
         memos.clear();
-        for l in &self.lines[range] {
-            let (prefix, suffix) = l.dated.split(&self.text[l.text.0..l.text.1]);
-            memos.push(searcher.memo(prefix, suffix));
+        memos.resize_with(lines.len(), Memo::default);
+        for &i in grouper.order(lines.iter().map(|l| parts(l).1.as_bytes())) {
+            let (prefix, suffix) = parts(&lines[i as usize]);
+            memos[i as usize] = searcher.memo(prefix, suffix);
         }
+    }
+}
+
+/// Orders a batch's lines so that lines of one kind are searched one after another.
+///
+/// Searching a line walks the states of the gate's lazy DFA and the matchers of the regexes
+/// its kind of message reaches. In log order the kinds alternate, and each walk meets states
+/// and branches the previous line evicted or mispredicted; grouped, consecutive walks reuse
+/// them. On the generated 1M-line sshd log this takes the search from about 285 to about 240
+/// ns per line. The kind is a 7-bit hash of the six bytes after the first `:` (in syslog, the
+/// start of the message after `daemon[pid]:`), or of the first six bytes without a `:`; the
+/// order within a kind is the log order (a counting sort).
+#[derive(Default)]
+struct Grouper {
+    kinds: Vec<u8>,
+    order: Vec<u32>,
+}
+
+impl Grouper {
+    const BITS: u32 = 7;
+
+    fn kind(line: &[u8]) -> u8 {
+        let head = &line[..line.len().min(64)];
+        let at = memchr::memchr(b':', head).map_or(0, |p| p + 1);
+        let mut k = [0u8; 8];
+        for (slot, &b) in k.iter_mut().zip(line[at..].iter().take(6)) {
+            *slot = b;
+        }
+        (u64::from_le_bytes(k).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - Self::BITS)) as u8
+    }
+
+    /// The indices of `lines`, grouped by kind.
+    fn order<'a>(&mut self, lines: impl Iterator<Item = &'a [u8]>) -> &[u32] {
+        let mut start = [0u32; (1 << Self::BITS) + 1];
+        self.kinds.clear();
+        for l in lines {
+            let k = Self::kind(l);
+            self.kinds.push(k);
+            start[usize::from(k) + 1] += 1;
+        }
+        for i in 1..start.len() {
+            start[i] += start[i - 1];
+        }
+        self.order.clear();
+        self.order.resize(self.kinds.len(), 0);
+        for (i, &k) in self.kinds.iter().enumerate() {
+            let slot = &mut start[usize::from(k)];
+            self.order[*slot as usize] = i as u32;
+            *slot += 1;
+        }
+        &self.order
     }
 }
 
@@ -490,7 +551,12 @@ impl<'a> Tool<'a> {
         }
         // Header lines, in fail2ban-regex's order.
         let tz = a.opts.timezone.as_deref();
+        // The header is printed only without -o/--json: its date line needs a detector of its
+        // own (a few milliseconds of start-up), so quiet runs skip it.
         let date_line = |pattern: &str| {
+            if quiet {
+                return String::new();
+            }
             let stats = crate::date::DateDetector::new(Some(pattern), tz)
                 .map(|d| d.template_stats())
                 .unwrap_or_default();
@@ -895,13 +961,14 @@ impl<'a> Tool<'a> {
             let mut searcher = searcher;
             let search = std::thread::Builder::new().name("search".into());
             let spawned = search.spawn_scoped(scope, move || {
+                let mut grouper = Grouper::default();
                 for job in searching {
                     let Job {
                         batch,
                         split,
                         mut memos,
                     } = job;
-                    batch.memos(&mut searcher, 0..split, &mut memos);
+                    batch.memos(&mut searcher, 0..split, &mut memos, &mut grouper);
                     // The batch is dropped before its results go back: this thread holds no
                     // reference to it when the other reuses it.
                     drop(batch);
@@ -923,6 +990,7 @@ impl<'a> Tool<'a> {
                 (Vec::new(), Vec::new());
             // This thread's share of each batch, in lines.
             let step = (self.batch / 64).max(1);
+            let mut grouper = Grouper::default();
             let mut share = self.batch / 4;
             let mut outcome = LineOutcome::default();
             let (mut ret, mut out_buf) = (Vec::new(), Vec::new());
@@ -942,7 +1010,7 @@ impl<'a> Tool<'a> {
                     };
                     to_search.send(job).map_err(|_| lost())?;
                     let mut mine = spare_mine.pop().unwrap_or_default();
-                    b.memos(&mut own, split..len, &mut mine);
+                    b.memos(&mut own, split..len, &mut mine, &mut grouper);
                     pending.push_back((b, mine));
                     if pending.len() < 2 && !eof {
                         continue;
