@@ -19,6 +19,7 @@
 //! or lookbehind right after the `^`, a numeric group reference) is reported as a candidate on
 //! every line that reaches the engine.
 
+use regex_automata::hybrid::LazyStateID;
 use regex_automata::hybrid::dfa::{Cache, DFA};
 use regex_automata::{Anchored, Input, MatchKind};
 
@@ -70,22 +71,35 @@ impl Form {
     /// leftmost-first search: match states come one byte late, and the last one seen before
     /// the dead state or the end wins.
     fn first_of(&mut self, parts: [&[u8]; 3]) -> Result<Option<usize>, Stop> {
+        let sid = self.start()?;
+        self.walk(sid, None, parts)
+    }
+
+    fn start(&mut self) -> Result<LazyStateID, Stop> {
         let input = Input::new(&[][..]).anchored(Anchored::Yes);
+        self.dfa
+            .start_state_forward(&mut self.cache, &input)
+            .map_err(|_| Stop::GaveUp)
+    }
+
+    /// [`Form::first_of`] from state `sid`, with `found` the pattern of the last match state
+    /// seen before it.
+    fn walk(
+        &mut self,
+        mut sid: LazyStateID,
+        mut found: Option<usize>,
+        parts: [&[u8]; 3],
+    ) -> Result<Option<usize>, Stop> {
         let (dfa, cache) = (&self.dfa, &mut self.cache);
-        let mut sid = dfa
-            .start_state_forward(cache, &input)
-            .map_err(|_| Stop::GaveUp)?;
-        let mut found = None;
         for part in parts {
             for &b in part {
                 sid = dfa.next_state(cache, sid, b).map_err(|_| Stop::GaveUp)?;
                 if sid.is_tagged() {
-                    if sid.is_match() {
-                        found = Some(dfa.match_pattern(cache, sid, 0).as_usize());
-                    } else if sid.is_dead() {
-                        return Ok(found);
-                    } else if sid.is_quit() {
-                        return Err(Stop::NotAscii);
+                    match Self::tagged(dfa, cache, sid) {
+                        Tag::Match(p) => found = Some(p),
+                        Tag::Dead => return Ok(found),
+                        Tag::Quit => return Err(Stop::NotAscii),
+                        Tag::Other => {}
                     }
                 }
             }
@@ -96,6 +110,77 @@ impl Form {
         }
         Ok(found)
     }
+
+    fn tagged(dfa: &DFA, cache: &Cache, sid: LazyStateID) -> Tag {
+        if sid.is_match() {
+            Tag::Match(dfa.match_pattern(cache, sid, 0).as_usize())
+        } else if sid.is_dead() {
+            Tag::Dead
+        } else if sid.is_quit() {
+            Tag::Quit
+        } else {
+            Tag::Other
+        }
+    }
+
+    /// [`Form::first_of`] of the texts `a + "\n"` and `b + "\n"`, walked side by side while
+    /// both last: each step's two table loads do not depend on each other, so the processor
+    /// overlaps them (a lone walk waits for each load before the next).
+    fn first_of_pair(&mut self, a: &[u8], b: &[u8]) -> [Result<Option<usize>, Stop>; 2] {
+        let start = match self.start() {
+            Ok(s) => s,
+            Err(_) => return [Err(Stop::GaveUp), Err(Stop::GaveUp)],
+        };
+        let (mut sa, mut sb) = (start, start);
+        let (mut fa, mut fb) = (None, None);
+        let n = a.len().min(b.len());
+        let mut i = 0;
+        while i < n {
+            let (dfa, cache) = (&self.dfa, &mut self.cache);
+            let next_a = dfa.next_state(cache, sa, a[i]);
+            let next_b = dfa.next_state(cache, sb, b[i]);
+            let (Ok(na), Ok(nb)) = (next_a, next_b) else {
+                return [Err(Stop::GaveUp), Err(Stop::GaveUp)];
+            };
+            (sa, sb) = (na, nb);
+            i += 1;
+            if !(sa.is_tagged() || sb.is_tagged()) {
+                continue;
+            }
+            // A lane that ends here leaves the other to walk on alone.
+            let ta = Self::tagged(dfa, cache, sa);
+            let tb = Self::tagged(dfa, cache, sb);
+            let end = |t: &Tag, found| match t {
+                Tag::Dead => Some(Ok(found)),
+                Tag::Quit => Some(Err(Stop::NotAscii)),
+                Tag::Match(_) | Tag::Other => None,
+            };
+            if let Tag::Match(p) = ta {
+                fa = Some(p);
+            }
+            if let Tag::Match(p) = tb {
+                fb = Some(p);
+            }
+            match (end(&ta, fa), end(&tb, fb)) {
+                (None, None) => {}
+                (Some(ra), None) => return [ra, self.walk(sb, fb, [&b[i..], b"\n", b""])],
+                (None, Some(rb)) => return [self.walk(sa, fa, [&a[i..], b"\n", b""]), rb],
+                (Some(ra), Some(rb)) => return [ra, rb],
+            }
+        }
+        [
+            self.walk(sa, fa, [&a[i..], b"\n", b""]),
+            self.walk(sb, fb, [&b[i..], b"\n", b""]),
+        ]
+    }
+}
+
+/// What a tagged state means to a walk.
+enum Tag {
+    Match(usize),
+    Dead,
+    Quit,
+    Other,
 }
 
 /// Why [`Form::first_of`] has no answer.
@@ -208,7 +293,26 @@ impl ComposedGate {
     /// judges before any non-ASCII byte gets the Unicode form's verdict).
     pub(crate) fn judge(&mut self, prefix: &str, suffix: &str) -> Verdict {
         let parts = [prefix.as_bytes(), suffix.as_bytes(), b"\n"];
-        match self.ascii.first_of(parts) {
+        let ascii = self.ascii.first_of(parts);
+        self.finish(ascii, parts)
+    }
+
+    /// [`ComposedGate::judge`] of two lines `(prefix, suffix)` at once (see
+    /// [`Form::first_of_pair`]; lines with a prefix are judged one by one).
+    pub(crate) fn judge_pair(&mut self, a: (&str, &str), b: (&str, &str)) -> [Verdict; 2] {
+        if !(a.0.is_empty() && b.0.is_empty()) {
+            return [self.judge(a.0, a.1), self.judge(b.0, b.1)];
+        }
+        let [ra, rb] = self.ascii.first_of_pair(a.1.as_bytes(), b.1.as_bytes());
+        [
+            self.finish(ra, [b"", a.1.as_bytes(), b"\n"]),
+            self.finish(rb, [b"", b.1.as_bytes(), b"\n"]),
+        ]
+    }
+
+    /// The verdict from the ASCII form's answer on the line `parts`.
+    fn finish(&mut self, ascii: Result<Option<usize>, Stop>, parts: [&[u8]; 3]) -> Verdict {
+        match ascii {
             Ok(first) => return self.verdict(first),
             Err(Stop::GaveUp) => return Verdict::Unknown,
             Err(Stop::NotAscii) => {}
@@ -411,6 +515,39 @@ mod tests {
         ];
         for (line, want, why) in cases {
             assert_eq!(first(&mut g, line), want, "{line:?} {why}");
+        }
+    }
+
+    /// Two lines judged side by side get the verdicts each gets alone, whichever of them ends
+    /// first (dead state, match, end of text, non-ASCII byte) and with or without a prefix.
+    #[test]
+    fn pairs_are_judged_as_lines_alone() {
+        let pre = r"^(?P<mlfid>\S+ (?:sshd\[\d+\]: )?)(?P<content>.+)$";
+        let fails = [
+            r"^Failed \S+ for (?P<user>\S+) from (?P<ip4>[\d.]+)",
+            r"^Invalid user (?P<user>\S*) from (?P<ip4>[\d.]+)$",
+            r"^Failed password",
+        ];
+        let mut g = ComposedGate::new(Some(pre), &fails).expect("composable");
+        let lines = [
+            "host sshd[1]: Failed password for root from 1.2.3.4 port 2",
+            "host sshd[1]: Failed password for",
+            "host sshd[1]: Failed password for root from x",
+            "host sshd[1]: Invalid user x from 1.2.3.4",
+            "host sshd[1]: Invalid user x from 1.2.3.4 extra",
+            "host cron[1]: session opened",
+            "h Invalid user é from 1.2.3.4",
+            "host sshd[1]: Failed é",
+            "",
+            "h",
+        ];
+        for a in lines {
+            for b in lines {
+                let alone = [g.judge("", a), g.judge("", b)];
+                assert_eq!(g.judge_pair(("", a), ("", b)), alone, "{a:?} {b:?}");
+                let (pa, sa) = a.split_at(a.len().min(5));
+                assert_eq!(g.judge_pair((pa, sa), ("", b)), alone, "{a:?} {b:?} prefix");
+            }
         }
     }
 

@@ -813,6 +813,21 @@ impl Searcher {
             Some(g) => g.judge(prefix, suffix),
             None => Verdict::Unknown,
         };
+        self.searched(verdict, prefix, suffix)
+    }
+
+    /// The memos of two lines `(prefix, suffix)`: [`Searcher::memo`] of each, with their gate
+    /// walks side by side ([`ComposedGate::judge_pair`]).
+    pub(crate) fn memo_pair(&mut self, a: (&str, &str), b: (&str, &str)) -> [Memo; 2] {
+        let [va, vb] = match &mut self.gate {
+            Some(g) => g.judge_pair(a, b),
+            None => [Verdict::Unknown; 2],
+        };
+        [self.searched(va, a.0, a.1), self.searched(vb, b.0, b.1)]
+    }
+
+    /// The memo of a line the gate judged `verdict`.
+    fn searched(&mut self, verdict: Verdict, prefix: &str, suffix: &str) -> Memo {
         let mut memo = Memo {
             verdict,
             pref: None,

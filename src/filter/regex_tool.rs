@@ -240,7 +240,14 @@ impl Batch {
         let parts = |l: &BatchLine| l.dated.split(&self.text[l.text.0..l.text.1]);
         memos.clear();
         memos.resize_with(lines.len(), Memo::default);
-        for &i in grouper.order(lines.iter().map(|l| parts(l).1.as_bytes())) {
+        let order = grouper.order(lines.iter().map(|l| parts(l).1.as_bytes()));
+        let mut pairs = order.chunks_exact(2);
+        for pair in &mut pairs {
+            let (i, j) = (pair[0] as usize, pair[1] as usize);
+            let [a, b] = searcher.memo_pair(parts(&lines[i]), parts(&lines[j]));
+            (memos[i], memos[j]) = (a, b);
+        }
+        for &i in pairs.remainder() {
             let (prefix, suffix) = parts(&lines[i as usize]);
             memos[i as usize] = searcher.memo(prefix, suffix);
         }
