@@ -1226,9 +1226,9 @@ impl Filter {
             .clone()
             .or_else(|| r.datepattern.clone());
         // The line gate needs only the regexes' texts and the date detector nothing of them:
-        // with `compile_threads` both are built on a second thread while this one compiles the
-        // regexes (most of a filter's start-up); otherwise, or when no thread can be started,
-        // after them.
+        // with `compile_threads` the gate (the longest part of a filter's start-up) is built on
+        // a second thread while this one compiles the regexes and then the date detector;
+        // otherwise, or when no thread can be started, after them.
         let expand = |f: &String| CompiledRegex::expand(f, usedns_no).ok();
         let composable = (maxlines == 1 && !r.failregex.is_empty())
             .then(|| {
@@ -1241,30 +1241,29 @@ impl Filter {
             })
             .flatten();
         let side = || {
-            let line = composable.as_ref().and_then(|(pref, fails)| {
+            composable.as_ref().and_then(|(pref, fails)| {
                 let fails: Vec<&str> = fails.iter().map(String::as_str).collect();
                 ComposedGate::new(pref.as_deref(), &fails)
-            });
-            let date = DateDetector::new(datepattern.as_deref(), settings.logtimezone.as_deref())
-                .map_err(|e| FilterError::DatePattern {
-                    pattern: datepattern.clone().unwrap_or_default(),
-                    source: Box::new(e),
-                });
-            (line, date)
+            })
         };
-        let (compiled, (line, date)) = std::thread::scope(|scope| {
+        let (compiled, date, line) = std::thread::scope(|scope| {
             let other = settings.compile_threads.then(|| {
                 std::thread::Builder::new()
                     .name("compile".into())
                     .spawn_scoped(scope, side)
             });
             let compiled = Filter::compile_lists(r, usedns_no, maxlines);
-            let side = match other {
+            let date = DateDetector::new(datepattern.as_deref(), settings.logtimezone.as_deref())
+                .map_err(|e| FilterError::DatePattern {
+                    pattern: datepattern.clone().unwrap_or_default(),
+                    source: Box::new(e),
+                });
+            let line = match other {
                 Some(Ok(h)) => h.join().unwrap_or_else(|_| side()),
                 // No thread wanted, or none could be started (a sandbox may forbid it).
                 _ => side(),
             };
-            (compiled, side)
+            (compiled, date, line)
         });
         let (prefregex, failregex, ignoreregex) = compiled?;
         let date = date?;

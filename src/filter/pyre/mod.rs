@@ -43,7 +43,7 @@ mod gate;
 mod mark;
 mod parse;
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use regex_automata::{Input, MatchKind, meta};
 
@@ -141,11 +141,35 @@ pub struct Regex {
     names: Vec<(usize, String)>,
     translation: Translation,
     ascii_exact: Option<meta::Regex>,
-    chain: Option<chain::Chain>,
+    chain: Option<Arc<LazyChain>>,
     ascii_gate: Lazy<meta::Regex>,
     exact: Lazy<meta::Regex>,
     gate: Lazy<meta::Regex>,
     fancy: Lazy<fancy_regex::Regex>,
+}
+
+/// The chain captures of a pattern ([`chain::Chain`]), cut on first use (a filter has many
+/// regexes, a log reaches few) and shared by the regex's clones (the searcher threads). The
+/// chain is only a faster way to the exact form's answer: one that cannot be cut leaves the
+/// search to the exact form.
+#[derive(Debug)]
+struct LazyChain {
+    ast: Ast,
+    marks: Vec<Vec<char>>,
+    chain: OnceLock<Option<chain::Chain>>,
+}
+
+impl LazyChain {
+    fn get(&self) -> Option<&chain::Chain> {
+        self.chain
+            .get_or_init(|| {
+                chain::Chain::new(&self.ast, &self.marks).unwrap_or_else(|msg| {
+                    tracing::debug!("no chain captures: {msg}");
+                    None
+                })
+            })
+            .as_ref()
+    }
 }
 
 /// A form compiled on first use; a failure is kept as its message.
@@ -231,13 +255,12 @@ impl Regex {
             ),
             None => None,
         };
-        let chain = match (&ascii_exact, &exact_ast) {
-            (Some(_), Some(exact_ast)) => chain::Chain::new(exact_ast, &translation.marks.follow())
-                .map_err(|msg| PyreError::Compile {
-                    pattern: pattern.to_string(),
-                    what: "chain",
-                    source: msg.into(),
-                })?,
+        let chain = match (&ascii_exact, exact_ast) {
+            (Some(_), Some(exact_ast)) => Some(Arc::new(LazyChain {
+                marks: translation.marks.follow(),
+                ast: exact_ast,
+                chain: OnceLock::new(),
+            })),
             _ => None,
         };
         Ok(Regex {
@@ -450,7 +473,7 @@ impl Regex {
         pos: usize,
         ascii: bool,
     ) -> Option<Vec<Option<(usize, usize)>>> {
-        if let (true, Some(chain)) = (ascii, &self.chain) {
+        if let (true, Some(chain)) = (ascii, self.chain.as_deref().and_then(LazyChain::get)) {
             let found = if chain.anchored {
                 // `\A` matches only at 0: the head fixes the start, no DFA pass needed.
                 if pos > 0 {
