@@ -1621,6 +1621,41 @@ mod tests {
         String::from_utf8(out).expect("utf-8 output")
     }
 
+    /// The grouped order is a permutation of the lines that puts lines of one kind together,
+    /// in log order within each kind.
+    #[test]
+    fn grouper_orders_lines_by_kind() {
+        let lines = [
+            " h sshd[1]: Failed password for a",
+            " h CRON[2]: pam_unix(cron:session)",
+            " h sshd[31]: Failed password for b",
+            " h sshd[4]: Accepted publickey",
+            " h CRON[5]: pam_unix(cron:session)",
+            "no colon",
+            " h sshd[6]: Failed password for c",
+            "",
+        ];
+        let mut g = Grouper::default();
+        let order = g.order(lines.iter().map(|l| l.as_bytes())).to_vec();
+        let mut sorted = order.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, (0..lines.len() as u32).collect::<Vec<_>>());
+        let kind = |i: u32| Grouper::kind(lines[i as usize].as_bytes());
+        for (a, b) in [(0, 2), (2, 6), (1, 4)] {
+            assert_eq!(kind(a), kind(b), "{a} {b}");
+        }
+        // Each kind's lines are contiguous and in log order.
+        let mut seen = Vec::new();
+        for w in order.windows(2) {
+            if kind(w[0]) == kind(w[1]) {
+                assert!(w[0] < w[1], "{order:?}");
+            } else {
+                seen.push(kind(w[0]));
+                assert!(!seen.contains(&kind(w[1])), "{order:?}");
+            }
+        }
+    }
+
     /// Chunks of whole lines hold the lines `LogLines` reads, for any chunk size: invalid
     /// UTF-8 as U+FFFD, `\r\n` ends, a line longer than a read, no last line without its `\n`.
     #[test]
