@@ -236,11 +236,11 @@ impl ComposedGate {
                 Some(p) => format!("{p}(?:{body})"),
                 None => format!("^(?:{body})"),
             };
-            match pyre::translate_only(&text, &opts) {
-                Ok(t) => {
+            match pyre::translate_gates(&text, &opts) {
+                Ok((a, u)) => {
                     index.push(i);
-                    ascii.push(t.ascii_gate);
-                    unicode.push(t.gate);
+                    ascii.push(a);
+                    unicode.push(u);
                 }
                 Err(_) => always.push(i),
             }

@@ -183,11 +183,21 @@ pub struct Captures {
     spans: Vec<Option<(usize, usize)>>,
 }
 
-/// The translations of a Python pattern without compiling any of them (for a caller that
-/// builds its own automaton from the gate forms).
-pub fn translate_only(pattern: &str, opts: &Options) -> Result<Translation, PyreError> {
+/// The gate forms of a Python pattern (`Translation::ascii_gate` and `Translation::gate`),
+/// without the other translations or compiling anything (for a caller that builds its own
+/// automaton from them).
+pub fn translate_gates(pattern: &str, opts: &Options) -> Result<(String, String), PyreError> {
     let ast = parse::parse_with(pattern, opts.flags())?;
-    Ok(translate(&ast).0)
+    let write = |ascii| {
+        Emitter {
+            target: Target::Gate,
+            ascii,
+            marks: &[],
+        }
+        .emit(&ast)
+        .unwrap_or_default()
+    };
+    Ok((write(true), write(false)))
 }
 
 /// Parse a Python pattern (no flags) into its tree.
