@@ -263,7 +263,7 @@ impl Chunks {
     }
 }
 
-/// Lines per batch of the two-thread `-o` mode: large enough that handing a batch over (a
+/// Lines per batch of the `-o` modes: on two threads, large enough that handing a batch over (a
 /// thread that waits for the other sleeps and is woken) costs nothing next to it (~1 ms of
 /// work; 1024 lines cost 4% more CPU on the 1M-line benchmark log), small enough that the
 /// batches in flight (~0.5 MB each) stay in the caches.
@@ -378,6 +378,14 @@ struct Job {
     memos: Vec<Memo>,
 }
 
+/// The buffers the in-order finishing of batches reuses.
+#[derive(Default)]
+struct Finishing {
+    outcome: LineOutcome,
+    ret: Vec<Finding>,
+    out_buf: Vec<u8>,
+}
+
 /// One line of a [`Batch`].
 #[derive(Clone)]
 struct BatchLine {
@@ -455,7 +463,7 @@ struct Tool<'a> {
     args: &'a RegexArgs,
     verbose: u8,
     threshold: usize,
-    /// Lines per batch of the two-thread mode.
+    /// Lines per batch of the `-o` modes; 0 = line by line (tests: the reference).
     batch: usize,
     /// A fixed "now" (tests); None = the clock.
     now: Option<f64>,
@@ -730,11 +738,13 @@ impl<'a> Tool<'a> {
                 writeln!(w, "{h}")?;
             }
         }
-        let pipelined =
-            matches!(lines, Source::File(_)) && two_threads(&a.opts) && a.opts.out.is_some();
-        match (lines, pipelined.then(|| filter.searcher()).flatten()) {
-            (Source::File(r), Some(searcher)) => {
+        let batched = matches!(lines, Source::File(_)) && a.opts.out.is_some() && self.batch > 0;
+        match (lines, batched.then(|| filter.searcher()).flatten()) {
+            (Source::File(r), Some(searcher)) if two_threads(&a.opts) => {
                 self.process_pipelined(&mut filter, searcher, &mut r.into_chunks(), w)
+            }
+            (Source::File(r), Some(searcher)) => {
+                self.process_batched(&mut filter, searcher, &mut r.into_chunks(), w)
             }
             (mut lines, _) => self.process(&mut filter, &mut lines, w),
         }
@@ -1015,6 +1025,54 @@ impl<'a> Tool<'a> {
     /// the other. The share of this thread adapts: it grows while this thread waits for the
     /// other and shrinks while the other's results are ready before they are needed. The
     /// output is the same as [`Tool::process`]'s.
+    /// The `-o` mode on one thread: batches read and dated, searched in the grouped order of
+    /// the two-thread mode, then finished in log order.
+    fn process_batched(
+        &mut self,
+        filter: &mut Filter,
+        mut searcher: Searcher,
+        lines: &mut Chunks,
+        w: &mut dyn Write,
+    ) -> Result<i32, ToolError> {
+        let now = self.now();
+        let (mut b, mut memos, mut grouper) = (Batch::default(), Vec::new(), Grouper::default());
+        let mut finishing = Finishing::default();
+        let mut n = 0;
+        loop {
+            let eof = self.fill(&mut b, filter, lines, &mut n, now)?;
+            b.memos(&mut searcher, 0..b.lines.len(), &mut memos, &mut grouper);
+            self.finish_batch(filter, &b, memos.iter(), &mut finishing, now, w)?;
+            if eof {
+                return Ok(0);
+            }
+        }
+    }
+
+    /// Finishes the lines of `b` in order with their `memos` and prints their output.
+    fn finish_batch<'m>(
+        &self,
+        filter: &mut Filter,
+        b: &Batch,
+        memos: impl Iterator<Item = &'m Memo>,
+        f: &mut Finishing,
+        now: f64,
+        w: &mut dyn Write,
+    ) -> Result<(), ToolError> {
+        for (l, memo) in b.lines.iter().zip(memos) {
+            let line = &b.text[l.text.0..l.text.1];
+            let reuse = &b.reuse[l.reuse.0..l.reuse.1];
+            filter.finish_line(line, &l.dated, Some(reuse), Some(memo), now, &mut f.outcome);
+            if f.outcome.aborted {
+                return Err(ToolError::Reported(format!(
+                    "ERROR: unknown time zone abbreviation in line {}: {line}",
+                    l.number
+                )));
+            }
+            self.out_line(&mut f.outcome, &mut f.ret, &mut f.out_buf, w)?;
+        }
+        Ok(())
+    }
+
     fn process_pipelined(
         &mut self,
         filter: &mut Filter,
@@ -1065,8 +1123,7 @@ impl<'a> Tool<'a> {
             let step = (self.batch / 64).max(1);
             let mut grouper = Grouper::default();
             let mut share = self.batch / 4;
-            let mut outcome = LineOutcome::default();
-            let (mut ret, mut out_buf) = (Vec::new(), Vec::new());
+            let mut finishing = Finishing::default();
             let (mut n, mut eof) = (0, false);
             let lost = || ToolError::Reported("ERROR: the search thread stopped".into());
             loop {
@@ -1104,18 +1161,8 @@ impl<'a> Tool<'a> {
                     }
                     Err(std::sync::mpsc::TryRecvError::Disconnected) => return Err(lost()),
                 };
-                for (l, memo) in b.lines.iter().zip(theirs.iter().chain(&mine)) {
-                    let line = &b.text[l.text.0..l.text.1];
-                    let reuse = &b.reuse[l.reuse.0..l.reuse.1];
-                    filter.finish_line(line, &l.dated, Some(reuse), Some(memo), now, &mut outcome);
-                    if outcome.aborted {
-                        return Err(ToolError::Reported(format!(
-                            "ERROR: unknown time zone abbreviation in line {}: {line}",
-                            l.number
-                        )));
-                    }
-                    self.out_line(&mut outcome, &mut ret, &mut out_buf, w)?;
-                }
+                let memos = theirs.iter().chain(&mine);
+                self.finish_batch(filter, &b, memos, &mut finishing, now, w)?;
                 spare.push(b);
                 spare_theirs.push(theirs);
                 spare_mine.push(mine);
@@ -1696,7 +1743,8 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
-    /// The two-thread `-o` mode prints what the one-thread mode prints, with batches so small
+    /// The batched `-o` modes (one and two threads) print what the line-by-line mode prints,
+    /// with batches so small
     /// that lines, reused dates and mlfid state cross many batch boundaries: every stock filter
     /// of the installed fail2ban over its sample log followed by the benchmark line shapes
     /// (`row` prints ids, times and every group of every failure), the template of the
@@ -1759,9 +1807,12 @@ mod tests {
         ));
         for (what, args) in &runs {
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            let one = run_with(&args, "1", BATCH);
+            let one = run_with(&args, "1", 0);
             for batch in [1, 3, 64] {
-                assert_eq!(one, run_with(&args, "2", batch), "{what}: batch {batch}");
+                for threads in ["1", "2"] {
+                    let got = run_with(&args, threads, batch);
+                    assert_eq!(one, got, "{what}: {threads} thread(s), batch {batch}");
+                }
             }
         }
         let _ = std::fs::remove_dir_all(&dir);
