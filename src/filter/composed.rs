@@ -456,20 +456,22 @@ fn composable_body(f: &str) -> Option<String> {
 mod tests {
     use super::*;
 
+    /// A prefregex of the shape of sshd's: host, then an optional daemon.
+    const PRE: &str = r"^(?P<mlfid>\S+ (?:sshd\[\d+\]: )?)(?P<content>.+)$";
+
     fn first(g: &mut ComposedGate, line: &str) -> Verdict {
         g.judge(line, "")
     }
 
     #[test]
     fn composes_prefregex_and_failregexes() {
-        let pre = r"^(?P<mlfid>\S+ (?:sshd\[\d+\]: )?)(?P<content>.+)$";
         let fails = [
             r"^Failed \S+ for (?P<user>\S+) from (?P<ip4>[\d.]+)",
             r"^Invalid user (?P<user>\S*) from (?P<ip4>[\d.]+)",
             r"from (?P<ip4>[\d.]+) refused",
             r"^Failed password",
         ];
-        let mut g = ComposedGate::new(Some(pre), &fails).expect("composable");
+        let mut g = ComposedGate::new(Some(PRE), &fails).expect("composable");
         // (line, verdict, why)
         let cases = [
             (
@@ -495,7 +497,7 @@ mod tests {
             assert_eq!(first(&mut g, line), want, "{line:?} {why}");
         }
         let fails = [r"^Failed \S+ for (?P<user>\w+) from (?P<ip4>[\d.]+)"];
-        let mut g = ComposedGate::new(Some(pre), &fails).expect("composable");
+        let mut g = ComposedGate::new(Some(PRE), &fails).expect("composable");
         let cases = [
             (
                 "host cron[1]: é",
@@ -522,13 +524,12 @@ mod tests {
     /// first (dead state, match, end of text, non-ASCII byte) and with or without a prefix.
     #[test]
     fn pairs_are_judged_as_lines_alone() {
-        let pre = r"^(?P<mlfid>\S+ (?:sshd\[\d+\]: )?)(?P<content>.+)$";
         let fails = [
             r"^Failed \S+ for (?P<user>\S+) from (?P<ip4>[\d.]+)",
             r"^Invalid user (?P<user>\S*) from (?P<ip4>[\d.]+)$",
             r"^Failed password",
         ];
-        let mut g = ComposedGate::new(Some(pre), &fails).expect("composable");
+        let mut g = ComposedGate::new(Some(PRE), &fails).expect("composable");
         let lines = [
             "host sshd[1]: Failed password for root from 1.2.3.4 port 2",
             "host sshd[1]: Failed password for",
