@@ -95,11 +95,8 @@ impl Form {
             for &b in part {
                 sid = dfa.next_state(cache, sid, b).map_err(|_| Stop::GaveUp)?;
                 if sid.is_tagged() {
-                    match Self::tagged(dfa, cache, sid) {
-                        Tag::Match(p) => found = Some(p),
-                        Tag::Dead => return Ok(found),
-                        Tag::Quit => return Err(Stop::NotAscii),
-                        Tag::Other => {}
+                    if let Some(end) = Self::tagged(dfa, cache, sid).settle(&mut found) {
+                        return end;
                     }
                 }
             }
@@ -148,20 +145,9 @@ impl Form {
                 continue;
             }
             // A lane that ends here leaves the other to walk on alone.
-            let ta = Self::tagged(dfa, cache, sa);
-            let tb = Self::tagged(dfa, cache, sb);
-            let end = |t: &Tag, found| match t {
-                Tag::Dead => Some(Ok(found)),
-                Tag::Quit => Some(Err(Stop::NotAscii)),
-                Tag::Match(_) | Tag::Other => None,
-            };
-            if let Tag::Match(p) = ta {
-                fa = Some(p);
-            }
-            if let Tag::Match(p) = tb {
-                fb = Some(p);
-            }
-            match (end(&ta, fa), end(&tb, fb)) {
+            let end_a = Self::tagged(dfa, cache, sa).settle(&mut fa);
+            let end_b = Self::tagged(dfa, cache, sb).settle(&mut fb);
+            match (end_a, end_b) {
                 (None, None) => {}
                 (Some(ra), None) => return [ra, self.walk(sb, fb, [&b[i..], b"\n", b""])],
                 (None, Some(rb)) => return [self.walk(sa, fa, [&a[i..], b"\n", b""]), rb],
@@ -181,6 +167,21 @@ enum Tag {
     Dead,
     Quit,
     Other,
+}
+
+impl Tag {
+    /// Records a match in `found`; the walk's answer when it ends here.
+    fn settle(self, found: &mut Option<usize>) -> Option<Result<Option<usize>, Stop>> {
+        match self {
+            Tag::Match(p) => {
+                *found = Some(p);
+                None
+            }
+            Tag::Dead => Some(Ok(*found)),
+            Tag::Quit => Some(Err(Stop::NotAscii)),
+            Tag::Other => None,
+        }
+    }
 }
 
 /// Why [`Form::first_of`] has no answer.

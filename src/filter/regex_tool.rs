@@ -16,7 +16,7 @@
 //! Names resolve against `-c` and, when that directory has no `filter.d`, our built-in filters.
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -237,19 +237,11 @@ impl Chunks {
         let mut whole = raw.contains(&b'\n');
         while !self.eof && (raw.len() < want || !whole) {
             let old = raw.len();
-            raw.resize(old + want.saturating_sub(old).clamp(1, Self::READ), 0);
-            match std::io::Read::read(&mut self.file, &mut raw[old..]) {
-                Ok(0) => {
-                    self.eof = true;
-                    raw.truncate(old);
-                }
-                Ok(k) => {
-                    raw.truncate(old + k);
-                    whole = whole || raw[old..].contains(&b'\n');
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => raw.truncate(old),
-                Err(e) => return Err(e),
-            }
+            let ask = want.saturating_sub(old).clamp(1, Self::READ);
+            // `read_to_end` fills the spare capacity without zeroing it first.
+            let k = (&mut self.file).take(ask as u64).read_to_end(&mut raw)?;
+            self.eof = k < ask;
+            whole = whole || raw[old..].contains(&b'\n');
         }
         // The whole lines; the rest waits for the next chunk.
         let end = memchr::memrchr(b'\n', &raw).map_or(0, |p| p + 1);
@@ -1016,15 +1008,6 @@ impl<'a> Tool<'a> {
         self.write_out(ret, out_buf, w)
     }
 
-    /// `-o` mode over a log file with two threads: this one reads and dates the lines (in
-    /// order: date detection is stateful), the line gate and the searches of each line
-    /// ([`Searcher::memo`], pure) are shared between the two, then this one finishes the lines
-    /// in order with their results ([`Filter::finish_line`]) and prints. A batch of
-    /// `self.batch` lines goes to the search thread, which searches its first lines while this
-    /// one searches the rest; two batches are in flight, so that dating one overlaps searching
-    /// the other. The share of this thread adapts: it grows while this thread waits for the
-    /// other and shrinks while the other's results are ready before they are needed. The
-    /// output is the same as [`Tool::process`]'s.
     /// The `-o` mode on one thread: batches read and dated, searched in the grouped order of
     /// the two-thread mode, then finished in log order.
     fn process_batched(
@@ -1073,6 +1056,16 @@ impl<'a> Tool<'a> {
         Ok(())
     }
 
+    /// `-o` mode over a log file with two threads: this one reads and dates the lines (in
+    /// order: date detection is stateful), the line gate and the searches of each line
+    /// ([`Searcher::memo`], pure) are shared between the two, then this one finishes the lines
+    /// in order with their results ([`Filter::finish_line`]) and prints. A batch (the whole
+    /// lines of about `self.batch * BATCH_LINE_BYTES` bytes, see [`Tool::fill`]) goes to the
+    /// search thread, which searches its first lines while this
+    /// one searches the rest; two batches are in flight, so that dating one overlaps searching
+    /// the other. The share of this thread adapts: it grows while this thread waits for the
+    /// other and shrinks while the other's results are ready before they are needed. The
+    /// output is the same as [`Tool::process`]'s.
     fn process_pipelined(
         &mut self,
         filter: &mut Filter,
@@ -1189,7 +1182,7 @@ impl<'a> Tool<'a> {
             })?;
         let mut start = 0;
         for nl in memchr::memchr_iter(b'\n', b.text.as_bytes()) {
-            let line = b.text[start..nl].trim_end_matches(['\r', '\n']);
+            let line = b.text[start..nl].trim_end_matches('\r');
             let from = start;
             start = nl + 1;
             *n += 1;

@@ -51,7 +51,7 @@ pub use ast::{Assertion, Ast, Class, ClassItem, Group, GroupKind, Node, PerlKind
 pub use gate::GateSet;
 pub use mark::Marks;
 
-use emit::{Emitter, Target};
+use emit::{Emitter, NotExpressible, Target};
 
 /// Steps fancy-regex may backtrack on one search before giving up.
 pub const BACKTRACK_LIMIT: usize = 200_000;
@@ -188,16 +188,8 @@ pub struct Captures {
 /// automaton from them).
 pub fn translate_gates(pattern: &str, opts: &Options) -> Result<(String, String), PyreError> {
     let ast = parse::parse_with(pattern, opts.flags())?;
-    let write = |ascii| {
-        Emitter {
-            target: Target::Gate,
-            ascii,
-            marks: &[],
-        }
-        .emit(&ast)
-        .unwrap_or_default()
-    };
-    Ok((write(true), write(false)))
+    let gate = |ascii| write(Target::Gate, ascii, &ast, &[]).unwrap_or_default();
+    Ok((gate(true), gate(false)))
 }
 
 /// Parse a Python pattern (no flags) into its tree.
@@ -558,15 +550,22 @@ fn clamp(hay: &str, pos: usize, endpos: usize) -> (&str, usize) {
 
 /// The translations of `ast`, and the tree the exact forms were written from (when they
 /// exist): `ast` itself, or its rewrite without conditionals and forward lookaheads.
+/// `tree` written as regex syntax for `target`.
+fn write(
+    target: Target,
+    ascii: bool,
+    tree: &Ast,
+    marks: &[Vec<char>],
+) -> Result<String, NotExpressible> {
+    Emitter {
+        target,
+        ascii,
+        marks,
+    }
+    .emit(tree)
+}
+
 fn translate(ast: &Ast) -> (Translation, Option<Ast>) {
-    let write = |target, ascii, tree: &Ast, marks: &[Vec<char>]| {
-        Emitter {
-            target,
-            ascii,
-            marks,
-        }
-        .emit(tree)
-    };
     let (exact_ast, marks) = match exact_tree(ast) {
         Some((tree, marks)) => (Some(tree), marks),
         None => (None, Marks::default()),
