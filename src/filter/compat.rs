@@ -677,7 +677,8 @@ fn check_field(f: &Finding, k: &str, v: &Value) -> Result<(), String> {
     let mismatch = |got: String| Err(format!("{k}: got {got}, want {v}"));
     match k {
         "users" => {
-            let mut got: Vec<String> = f.data.users.clone().unwrap_or_default();
+            let users = f.data.users.iter().flatten();
+            let mut got: Vec<String> = users.map(|u| u.to_string()).collect();
             got.sort();
             let mut want: Vec<String> = match v {
                 Value::Array(a) => a.iter().map(py_str).collect(),

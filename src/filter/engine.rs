@@ -46,6 +46,7 @@ use super::composed::{ComposedGate, Verdict};
 use super::ip::{FailId, IdKind, text_to_ip};
 use super::pyre;
 use super::tags;
+pub use super::value::Value;
 use crate::config::FilterDef;
 use crate::date::{DateDetector, DateFail};
 
@@ -257,13 +258,13 @@ impl std::fmt::Display for GroupName {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FailData {
     /// Named groups in insertion order; `None` = did not participate.
-    pub groups: Vec<(GroupName, Option<String>)>,
+    pub groups: Vec<(GroupName, Option<Value>)>,
     /// `matches`: the lines of this failure.
     pub matches: Option<Vec<Line>>,
     /// `nofail-matches`: lines of nofail matches of the same connection.
     pub nofail_matches: Option<Vec<Line>>,
     /// `users`: every user seen on the connection (a set; insertion order kept).
-    pub users: Option<Vec<String>>,
+    pub users: Option<Vec<Value>>,
     /// `mlfpending`.
     pub mlfpending: bool,
     /// `ip`: the host of a complex id.
@@ -290,7 +291,7 @@ impl FailData {
         self.get_name(k).is_some_and(|v| !v.is_empty())
     }
     /// `d.pop(k, None)` by interned name.
-    fn pop_name(&mut self, k: GroupName) -> Option<String> {
+    fn pop_name(&mut self, k: GroupName) -> Option<Value> {
         let i = self.groups.iter().position(|(n, _)| *n == k)?;
         self.groups.remove(i).1
     }
@@ -298,16 +299,11 @@ impl FailData {
     pub fn truthy(&self, k: &str) -> bool {
         self.get(k).is_some_and(|v| !v.is_empty())
     }
-    /// `d[k] = v` with an interned name and a borrowed value: an existing value's buffer is
-    /// reused.
+    /// `d[k] = v` with an interned name.
     fn set_str(&mut self, k: GroupName, v: &str) {
         match self.groups.iter_mut().find(|(n, _)| *n == k) {
-            Some((_, Some(cur))) => {
-                cur.clear();
-                cur.push_str(v);
-            }
-            Some(e) => e.1 = Some(v.to_string()),
-            None => self.groups.push((k, Some(v.to_string()))),
+            Some(e) => e.1 = Some(Value::new(v)),
+            None => self.groups.push((k, Some(Value::new(v)))),
         }
     }
     /// The lines of `matches`.
@@ -1808,7 +1804,7 @@ impl Filter {
                 None => Dict::Own(FailData {
                     groups: groups
                         .iter()
-                        .map(|&(k, v)| (k, v.map(str::to_string)))
+                        .map(|&(k, v)| (k, v.map(Value::new)))
                         .collect(),
                     matches: Some(matched),
                     ..FailData::default()
@@ -1951,8 +1947,8 @@ impl Filter {
                 let e = Arc::make_mut(&mut self.mlfid.entries[i].data);
                 if let Some(u) = user {
                     let set = e.users.get_or_insert_with(Vec::new);
-                    if !set.iter().any(|x| x == u) {
-                        set.push(u.to_string());
+                    if !set.iter().any(|x| x.as_str() == u) {
+                        set.push(Value::new(u));
                     }
                 }
                 users_len = e.users.as_ref().map_or(0, Vec::len);
@@ -1990,9 +1986,9 @@ impl Filter {
                 let fail = FailData {
                     groups: groups
                         .iter()
-                        .map(|&(k, v)| (k, v.map(str::to_string)))
+                        .map(|&(k, v)| (k, v.map(Value::new)))
                         .collect(),
-                    users: user.map(|u| vec![u.to_string()]),
+                    users: user.map(|u| vec![Value::new(u)]),
                     ..FailData::default()
                 };
                 users_len = fail.users.as_ref().map_or(0, Vec::len);
@@ -2048,7 +2044,7 @@ impl Finding {
         let mut tags = BTreeMap::new();
         for (k, v) in data.groups {
             if let Some(v) = v {
-                tags.insert(k.to_string(), v);
+                tags.insert(k.to_string(), v.to_string());
             }
         }
         Some(super::Failure {

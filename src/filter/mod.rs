@@ -23,6 +23,7 @@ pub mod ip;
 pub mod pyre;
 pub mod regex_tool;
 pub mod tags;
+pub mod value;
 
 pub use builtin::builtin_filter;
 pub use engine::{Filter, FilterSettings, Finding, LineOutcome, UseDns};

@@ -1385,7 +1385,7 @@ pub fn py_time(t: f64, integral: bool) -> String {
     }
 }
 
-fn py_opt(v: &Option<String>) -> String {
+fn py_opt<S: std::ops::Deref<Target = str>>(v: &Option<S>) -> String {
     v.as_deref().map_or("None".to_string(), py_repr)
 }
 
