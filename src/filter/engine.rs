@@ -678,10 +678,11 @@ impl ContentGate {
     }
 }
 
-/// The first failregex from `from` on that matches `cur`, with its match. `first` is the line
+/// The first failregex from `from` on that matches `cur`, with its match in `caps`. `first` is the line
 /// gate's first candidate: those before it are skipped, it is tried without asking the content
 /// gate, and the content gate (`content`, answer kept in `cands`) is asked once, before the
 /// first failregex that is not the line gate's candidate. Pure: the same answer on any thread.
+#[allow(clippy::too_many_arguments)] // the search state of one line, shared by two callers
 fn next_hit(
     failregex: &[CompiledRegex],
     content: &ContentGate,
@@ -690,7 +691,8 @@ fn next_hit(
     first: Option<usize>,
     gate: &mut GateUse,
     cands: &mut Vec<bool>,
-) -> Option<(usize, pyre::Captures)> {
+    caps: &mut pyre::Captures,
+) -> Option<usize> {
     for (idx, r) in failregex.iter().enumerate().skip(from) {
         if first.is_some_and(|p| idx < p) {
             continue;
@@ -710,8 +712,8 @@ fn next_hit(
         if !is_first && *gate == GateUse::Asked && !cands[idx] {
             continue;
         }
-        if let Some(caps) = r.regex.search(cur) {
-            return Some((idx, caps));
+        if r.regex.search_into(cur, caps) {
+            return Some(idx);
         }
     }
     None
@@ -756,14 +758,19 @@ impl Dated {
 }
 
 /// The pure part of first-match matching of one line, computed ahead (on another thread) by a
-/// [`Searcher`]: what [`Filter::finish_line`] would compute itself.
+/// [`Searcher`]: what [`Filter::finish_line`] would compute itself. A memo keeps its capture
+/// buffers when it is made again for another line ([`Searcher::memo`]).
 #[derive(Debug, Clone)]
 pub(crate) struct Memo {
     verdict: Verdict,
-    /// The prefregex's match (None: no match, or no prefregex).
-    pref: Option<pyre::Captures>,
-    /// The first failregex whose search matches the text it sees, with the match.
-    fail: Option<(usize, pyre::Captures)>,
+    /// Whether the prefregex matched (false: no match, or no prefregex), with its groups in
+    /// `pref_caps`.
+    pref_found: bool,
+    pref_caps: pyre::Captures,
+    /// The first failregex whose search matches the text it sees, with its groups in
+    /// `fail_caps`.
+    fail: Option<usize>,
+    fail_caps: pyre::Captures,
     /// Instead of `fail`: the first failregex that matches is this one, a nofail-forget regex
     /// ([`CompiledRegex::nofail_forget`]), and its groups were not taken: they are needed
     /// only when the line's connection has a cached entry, which the engine knows.
@@ -775,10 +782,30 @@ impl Default for Memo {
     fn default() -> Memo {
         Memo {
             verdict: Verdict::Reject,
-            pref: None,
+            pref_found: false,
+            pref_caps: pyre::Captures::default(),
             fail: None,
+            fail_caps: pyre::Captures::default(),
             deferred: None,
         }
+    }
+}
+
+impl Memo {
+    /// Makes this a memo of no match (its buffers are kept).
+    pub(crate) fn reset(&mut self) {
+        self.verdict = Verdict::Reject;
+        self.pref_found = false;
+        self.fail = None;
+        self.deferred = None;
+    }
+    /// The prefregex's match (None: no match, or no prefregex).
+    fn pref(&self) -> Option<&pyre::Captures> {
+        self.pref_found.then_some(&self.pref_caps)
+    }
+    /// The first failregex that matches, with its match.
+    fn fail(&self) -> Option<(usize, &pyre::Captures)> {
+        self.fail.map(|i| (i, &self.fail_caps))
     }
 }
 
@@ -803,35 +830,33 @@ const _: fn() = || {
 };
 
 impl Searcher {
-    /// The gate verdict and first-match searches of the line `(prefix, suffix)`.
-    pub(crate) fn memo(&mut self, prefix: &str, suffix: &str) -> Memo {
+    /// The gate verdict and first-match searches of the line `(prefix, suffix)`, into `memo`.
+    pub(crate) fn memo(&mut self, prefix: &str, suffix: &str, memo: &mut Memo) {
         let verdict = match &mut self.gate {
             Some(g) => g.judge(prefix, suffix),
             None => Verdict::Unknown,
         };
-        self.searched(verdict, prefix, suffix)
+        self.searched(verdict, prefix, suffix, memo);
     }
 
     /// The memos of two lines `(prefix, suffix)`: [`Searcher::memo`] of each, with their gate
     /// walks side by side ([`ComposedGate::judge_pair`]).
-    pub(crate) fn memo_pair(&mut self, a: (&str, &str), b: (&str, &str)) -> [Memo; 2] {
+    pub(crate) fn memo_pair(&mut self, a: (&str, &str), b: (&str, &str), memos: [&mut Memo; 2]) {
         let [va, vb] = match &mut self.gate {
             Some(g) => g.judge_pair(a, b),
             None => [Verdict::Unknown; 2],
         };
-        [self.searched(va, a.0, a.1), self.searched(vb, b.0, b.1)]
+        let [ma, mb] = memos;
+        self.searched(va, a.0, a.1, ma);
+        self.searched(vb, b.0, b.1, mb);
     }
 
-    /// The memo of a line the gate judged `verdict`.
-    fn searched(&mut self, verdict: Verdict, prefix: &str, suffix: &str) -> Memo {
-        let mut memo = Memo {
-            verdict,
-            pref: None,
-            fail: None,
-            deferred: None,
-        };
+    /// The memo of a line the gate judged `verdict`, into `memo`.
+    fn searched(&mut self, verdict: Verdict, prefix: &str, suffix: &str, memo: &mut Memo) {
+        memo.reset();
+        memo.verdict = verdict;
         if verdict == Verdict::Reject {
-            return memo;
+            return;
         }
         self.text.clear();
         self.text.push_str(prefix);
@@ -840,14 +865,14 @@ impl Searcher {
         let org_text = self.text.as_str();
         let mut cur = org_text;
         if let Some(p) = &self.prefregex {
-            let Some(caps) = p.regex.search(org_text) else {
-                return memo;
-            };
-            let content = p.group_text(&caps, org_text, keys().content);
+            if !p.regex.search_into(org_text, &mut memo.pref_caps) {
+                return;
+            }
+            memo.pref_found = true;
+            let content = p.group_text(&memo.pref_caps, org_text, keys().content);
             if let Some(c) = content.filter(|c| !c.is_empty()) {
                 cur = content_text(org_text, c, &mut self.cur_text);
             }
-            memo.pref = Some(caps);
         }
         let first = match verdict {
             Verdict::First(i) => Some(i),
@@ -857,9 +882,9 @@ impl Searcher {
         // nofail-forget regex that matches, whether its groups are needed depends on the
         // engine's state, so only the match is established here.
         if let Some(i) = first.filter(|&i| self.failregex[i].nofail_forget) {
-            if memo.pref.is_some() && self.failregex[i].regex.is_match(cur) {
+            if memo.pref_found && self.failregex[i].regex.is_match(cur) {
                 memo.deferred = Some(i);
-                return memo;
+                return;
             }
         }
         let mut gate = GateUse::NotAsked;
@@ -872,8 +897,8 @@ impl Searcher {
             first,
             &mut gate,
             &mut self.cands,
+            &mut memo.fail_caps,
         );
-        memo
     }
 }
 
@@ -1476,7 +1501,7 @@ impl Filter {
     /// `find_failure_with`, taken before the line is copied. An expired entry of the
     /// connection is dropped, as the lookup there would.
     fn forgettable(&mut self, m: &Memo, d: &Dated, prefix: &str, suffix: &str, now: f64) -> bool {
-        let (Some(p), Some(caps), Some(_)) = (&self.prefregex, &m.pref, m.deferred) else {
+        let (Some(p), Some(caps), Some(_)) = (&self.prefregex, m.pref(), m.deferred) else {
             return false;
         };
         if !self.forget_shortcut(d.date, d.no_date) {
@@ -1682,8 +1707,8 @@ impl Filter {
         let mut pre_groups: Groups = Vec::new();
         let (memo_pref, mut memo_fail) = match memo {
             // A deferred failregex is searched here (from the line gate's candidate on).
-            Some(m) if m.deferred.is_some() => (Some(m.pref.as_ref()), None),
-            Some(m) => (Some(m.pref.as_ref()), Some(m.fail.as_ref())),
+            Some(m) if m.deferred.is_some() => (Some(m.pref()), None),
+            Some(m) => (Some(m.pref()), Some(m.fail())),
             None => (None, None),
         };
         if let Some(p) = &self.prefregex {
@@ -1743,9 +1768,10 @@ impl Filter {
             }
             // The searcher's match is borrowed (its memory goes back to the thread that made it).
             let found = match memo_fail.take() {
-                Some(f) => f.map(|(i, c)| (*i, Cow::Borrowed(c))),
+                Some(f) => f.map(|(i, c)| (i, Cow::Borrowed(c))),
                 None => {
                     let content = &self.gates.content;
+                    let mut caps = pyre::Captures::default();
                     next_hit(
                         &self.failregex,
                         content,
@@ -1754,8 +1780,9 @@ impl Filter {
                         line_first,
                         &mut gate,
                         cands,
+                        &mut caps,
                     )
-                    .map(|(i, c)| (i, Cow::Owned(c)))
+                    .map(|i| (i, Cow::Owned(caps)))
                 }
             };
             let Some((idx, caps)) = found else {

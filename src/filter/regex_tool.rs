@@ -296,20 +296,40 @@ impl Batch {
     ) {
         let lines = &self.lines[range];
         let parts = |l: &BatchLine| l.dated.split(&self.text[l.text.0..l.text.1]);
-        memos.clear();
+        // The memos of the last batch are made again (their capture buffers are reused); each
+        // is reset first, so that one the loops below missed could only read as no match.
         memos.resize_with(lines.len(), Memo::default);
+        memos.iter_mut().for_each(Memo::reset);
         let order = grouper.order(lines.iter().map(|l| parts(l).1.as_bytes()));
         let mut pairs = order.chunks_exact(2);
         for pair in &mut pairs {
             let (i, j) = (pair[0] as usize, pair[1] as usize);
-            let [a, b] = searcher.memo_pair(parts(&lines[i]), parts(&lines[j]));
-            (memos[i], memos[j]) = (a, b);
+            match two_mut(memos, i, j) {
+                Some(two) => searcher.memo_pair(parts(&lines[i]), parts(&lines[j]), two),
+                // Not an order of distinct lines: one by one.
+                None => {
+                    for k in [i, j] {
+                        let (prefix, suffix) = parts(&lines[k]);
+                        searcher.memo(prefix, suffix, &mut memos[k]);
+                    }
+                }
+            }
         }
         for &i in pairs.remainder() {
             let (prefix, suffix) = parts(&lines[i as usize]);
-            memos[i as usize] = searcher.memo(prefix, suffix);
+            searcher.memo(prefix, suffix, &mut memos[i as usize]);
         }
     }
+}
+
+/// The elements `i` and `j` of `v`, when they are two distinct elements.
+fn two_mut<T>(v: &mut [T], i: usize, j: usize) -> Option<[&mut T; 2]> {
+    if i == j || i.max(j) >= v.len() {
+        return None;
+    }
+    let (lo, hi) = v.split_at_mut(i.max(j));
+    let (low, high) = (&mut lo[i.min(j)], &mut hi[0]);
+    Some(if i < j { [low, high] } else { [high, low] })
 }
 
 /// Orders a batch's lines so that lines of one kind are searched one after another.
@@ -1663,6 +1683,16 @@ mod tests {
 
     /// The grouped order is a permutation of the lines that puts lines of one kind together,
     /// in log order within each kind.
+    #[test]
+    fn two_mut_gives_two_distinct_elements_in_the_order_asked() {
+        let mut v = [1, 2, 3];
+        let [a, b] = two_mut(&mut v, 2, 0).expect("distinct");
+        (*a, *b) = (*a * 10, *b * 10);
+        assert_eq!(v, [10, 2, 30]);
+        assert!(two_mut(&mut v, 1, 1).is_none());
+        assert!(two_mut(&mut v, 0, 3).is_none());
+    }
+
     #[test]
     fn grouper_orders_lines_by_kind() {
         let lines = [

@@ -815,21 +815,26 @@ impl Chain {
     }
 
     /// Group spans of the match starting at `start` (where the exact DFA found the leftmost
-    /// match, or 0 for an anchored pattern), or `None` when the caller must decide with the
-    /// full engine. `expected_end`, when known, is checked against the computed end.
+    /// match, or 0 for an anchored pattern) into `spans`; false when the caller must decide
+    /// with the full engine (`spans` then unspecified). `expected_end`, when known, is checked
+    /// against the computed end.
     pub(crate) fn spans(
         &self,
         hay: &[u8],
         start: usize,
         expected_end: Option<usize>,
-    ) -> Option<Vec<Option<(usize, usize)>>> {
-        let mut spans = vec![None; self.groups + 1];
-        let at = self.run(hay, start, &mut spans)?;
+        spans: &mut Vec<Option<(usize, usize)>>,
+    ) -> bool {
+        spans.clear();
+        spans.resize(self.groups + 1, None);
+        let Some(at) = self.run(hay, start, spans) else {
+            return false;
+        };
         if expected_end.is_some_and(|e| e != at) {
-            return None;
+            return false;
         }
         spans[0] = Some((start, at));
-        Some(spans)
+        true
     }
 
     /// Match the pieces from `start`, filling `spans`; the end.

@@ -178,7 +178,7 @@ type Lazy<T> = OnceLock<Result<T, String>>;
 /// The groups of one match: byte spans, group 0 is the whole match (names are the
 /// pattern's: [`Regex::group_index`]). It holds no reference to the pattern, so making and
 /// dropping one touches no memory another thread's matches share.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Captures {
     spans: Vec<Option<(usize, usize)>>,
 }
@@ -431,76 +431,110 @@ impl Regex {
         pos: usize,
         endpos: usize,
     ) -> Result<Option<Captures>, PyreError> {
+        let mut caps = Captures::default();
+        let found = self.try_search_range_into(hay, pos, endpos, &mut caps)?;
+        Ok(found.then_some(caps))
+    }
+
+    /// Python `pattern.search(hay)` into `caps`, whose buffer is reused (a searcher that
+    /// keeps its results allocates nothing per match); false: no match, `caps` unspecified.
+    /// An exhausted budget or a form that failed to compile counts as no match, as in
+    /// [`Regex::search`].
+    pub fn search_into(&self, hay: &str, caps: &mut Captures) -> bool {
+        match self.try_search_range_into(hay, 0, hay.len(), caps) {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::warn!("{e}");
+                false
+            }
+        }
+    }
+
+    /// [`Regex::try_search_range`] into `caps` (see [`Regex::search_into`]).
+    fn try_search_range_into(
+        &self,
+        hay: &str,
+        pos: usize,
+        endpos: usize,
+        caps: &mut Captures,
+    ) -> Result<bool, PyreError> {
         let (hay, pos) = clamp(hay, pos, endpos);
         let ascii = hay.is_ascii();
+        let spans = &mut caps.spans;
         if let Some(re) = self.exact_for(hay, pos, ascii)? {
             let text = self.translation.marks.mark(hay);
-            let Some(mut spans) = self.exact_spans(re, &text.bytes, text.to_marked(pos), ascii)
-            else {
-                return Ok(None);
-            };
+            if !self.exact_spans(re, &text.bytes, text.to_marked(pos), ascii, spans) {
+                return Ok(false);
+            }
             if text.has_markers() {
                 for (s, e) in spans.iter_mut().flatten() {
                     *s = text.to_original(*s);
                     *e = text.to_original(*e);
                 }
             }
-            return Ok(Some(self.captures(spans)));
+            return Ok(true);
         }
         if !self
             .gate_form(ascii)?
             .is_match(Input::new(hay).range(pos..))
         {
-            return Ok(None);
+            return Ok(false);
         }
         let input = fancy_regex::RegexInput::new(hay).from_pos(pos);
-        let caps = self
+        let found = self
             .fancy_form()?
             .captures_input(input)
             .map_err(|_| self.budget())?;
-        Ok(caps.map(|c| {
-            let spans = (0..=self.groups)
-                .map(|i| c.get(i).map(|m| (m.start(), m.end())))
-                .collect();
-            self.captures(spans)
-        }))
+        let Some(c) = found else {
+            return Ok(false);
+        };
+        spans.clear();
+        spans.extend((0..=self.groups).map(|i| c.get(i).map(|m| (m.start(), m.end()))));
+        Ok(true)
     }
 
     /// Group spans (offsets in `hay`, Python's numbering) of the exact form's match in
-    /// `hay[pos..]`; `hay` is the text with this pattern's markers.
+    /// `hay[pos..]` into `spans` (false: no match); `hay` is the text with this pattern's
+    /// markers.
     fn exact_spans(
         &self,
         re: &meta::Regex,
         hay: &[u8],
         pos: usize,
         ascii: bool,
-    ) -> Option<Vec<Option<(usize, usize)>>> {
+        spans: &mut Vec<Option<(usize, usize)>>,
+    ) -> bool {
         if let (true, Some(chain)) = (ascii, self.chain.as_deref().and_then(LazyChain::get)) {
             let found = if chain.anchored {
                 // `\A` matches only at 0: the head fixes the start, no DFA pass needed.
                 if pos > 0 {
-                    return None;
+                    return false;
                 }
-                chain.spans(hay, 0, None)
+                chain.spans(hay, 0, None, spans)
             } else {
-                let m = re.find(Input::new(hay).range(pos..))?;
-                chain.spans(hay, m.start(), Some(m.end()))
+                let Some(m) = re.find(Input::new(hay).range(pos..)) else {
+                    return false;
+                };
+                chain.spans(hay, m.start(), Some(m.end()), spans)
             };
-            if found.is_some() {
-                return found;
+            if found {
+                return true;
             }
         }
         let mut caps = re.create_captures();
         re.search_captures(&Input::new(hay).range(pos..), &mut caps);
-        let whole = caps.get_match()?;
-        let mut spans = vec![None; self.groups + 1];
+        let Some(whole) = caps.get_match() else {
+            return false;
+        };
+        spans.clear();
+        spans.resize(self.groups + 1, None);
         spans[0] = Some((whole.start(), whole.end()));
         for (k, &index) in self.translation.group_map.iter().enumerate() {
             if let Some(s) = caps.get_group(k + 1) {
                 spans[index] = Some((s.start, s.end));
             }
         }
-        Some(spans)
+        true
     }
 
     /// Like [`Regex::is_match`], reporting an exhausted backtracking budget or a form that
@@ -522,10 +556,6 @@ impl Regex {
             pattern: self.pattern.clone(),
             limit: BACKTRACK_LIMIT,
         }
-    }
-
-    fn captures(&self, spans: Vec<Option<(usize, usize)>>) -> Captures {
-        Captures { spans }
     }
 
     /// The index of the group named `name`, if there is one.
