@@ -1018,6 +1018,10 @@ impl<'a> Tool<'a> {
         out_buf: &mut Vec<u8>,
         w: &mut dyn Write,
     ) -> Result<(), ToolError> {
+        // Most lines have no failure: nothing to print in any format.
+        if outcome.findings.is_empty() {
+            return Ok(());
+        }
         ret.clear();
         ret.extend(
             outcome
