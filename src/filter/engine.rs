@@ -46,7 +46,7 @@ use super::composed::{ComposedGate, Verdict};
 use super::ip::{FailId, IdKind, text_to_ip};
 use super::pyre;
 use super::tags;
-pub use super::value::Value;
+use super::value::Value;
 use crate::config::FilterDef;
 use crate::date::{DateDetector, DateFail};
 
@@ -678,10 +678,11 @@ impl ContentGate {
     }
 }
 
-/// The first failregex from `from` on that matches `cur`, with its match in `caps`. `first` is the line
-/// gate's first candidate: those before it are skipped, it is tried without asking the content
-/// gate, and the content gate (`content`, answer kept in `cands`) is asked once, before the
-/// first failregex that is not the line gate's candidate. Pure: the same answer on any thread.
+/// The first failregex from `from` on that matches `cur`, with its match in `caps`. `first` is
+/// the line gate's first candidate: those before it are skipped, it is tried without asking the
+/// content gate, and the content gate (`content`, answer kept in `cands`) is asked once, before
+/// the first failregex that is not the line gate's candidate. Pure: the same answer on any
+/// thread.
 #[allow(clippy::too_many_arguments)] // the search state of one line, shared by two callers
 fn next_hit(
     failregex: &[CompiledRegex],
@@ -981,8 +982,7 @@ fn key_hash(k: &str) -> u64 {
     let step = |h: u64, w: u64| (h.rotate_left(5) ^ w).wrapping_mul(K);
     let b = k.as_bytes();
     let mut h = step(0, b.len() as u64);
-    let mut words = b.chunks(8);
-    for c in &mut words {
+    for c in b.chunks(8) {
         let mut w = [0u8; 8];
         w[..c.len()].copy_from_slice(c);
         h = step(h, u64::from_le_bytes(w));

@@ -13,8 +13,15 @@ const INLINE: usize = 22;
 
 /// An immutable string, in place when short.
 #[derive(Clone)]
-pub enum Value {
-    Inline { len: u8, bytes: [u8; INLINE] },
+pub struct Value(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    /// The first `len` bytes of `bytes`, a copy of a `str`.
+    Inline {
+        len: u8,
+        bytes: [u8; INLINE],
+    },
     Heap(Box<str>),
 }
 
@@ -23,24 +30,25 @@ impl Value {
     pub fn new(s: &str) -> Value {
         let b = s.as_bytes();
         if b.len() > INLINE {
-            return Value::Heap(s.into());
+            return Value(Repr::Heap(s.into()));
         }
         let mut bytes = [0; INLINE];
         bytes[..b.len()].copy_from_slice(b);
-        Value::Inline {
+        Value(Repr::Inline {
             len: b.len() as u8,
             bytes,
-        }
+        })
     }
 
     /// The text.
     pub fn as_str(&self) -> &str {
-        match self {
-            // Always valid: the bytes are a copy of a `str` (a check of at most 22 bytes).
-            Value::Inline { len, bytes } => {
+        match &self.0 {
+            // Always valid (a copy of a `str`, made only by `new`): the check reads at most
+            // 22 bytes and never fails.
+            Repr::Inline { len, bytes } => {
                 std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
             }
-            Value::Heap(s) => s,
+            Repr::Heap(s) => s,
         }
     }
 }
@@ -110,7 +118,7 @@ mod tests {
             assert_eq!(&*v, s);
             assert_eq!(format!("{v}"), s);
             assert_eq!(format!("{v:?}"), format!("{s:?}"));
-            let inline = matches!(v, Value::Inline { .. });
+            let inline = matches!(v.0, Repr::Inline { .. });
             assert_eq!(inline, s.len() <= INLINE, "{s:?}");
         }
         assert_eq!(Value::new("a"), Value::from("a"));
