@@ -72,8 +72,8 @@ pub struct FilterSettings {
     pub ignore_pending: bool,
     /// A line without a usable date is dated `now` (the server "in operation").
     pub undated_is_now: bool,
-    /// A second thread builds the line gate and the date detector while this one compiles
-    /// the regexes (`fail2zig regex`; the daemon never starts a thread).
+    /// A second thread builds the line gate while this one compiles the regexes and the date
+    /// detector (`fail2zig regex`; the daemon never starts a thread).
     pub compile_threads: bool,
 }
 

@@ -285,8 +285,9 @@ struct Batch {
 }
 
 impl Batch {
-    /// The searches of the lines `range` into `memos` (emptied first), made in the order
-    /// `grouper` gives (a memo depends on its line only; the order changes nothing but speed).
+    /// The searches of the lines `range` into `memos` (one per line; the memos already there
+    /// are made again, keeping their buffers), made in the order `grouper` gives (a memo
+    /// depends on its line only; the order changes nothing but speed).
     fn memos(
         &self,
         searcher: &mut Searcher,
@@ -1085,11 +1086,11 @@ impl<'a> Tool<'a> {
     /// ([`Searcher::memo`], pure) are shared between the two, then this one finishes the lines
     /// in order with their results ([`Filter::finish_line`]) and prints. A batch (the whole
     /// lines of about `self.batch * BATCH_LINE_BYTES` bytes, see [`Tool::fill`]) goes to the
-    /// search thread, which searches its first lines while this
-    /// one searches the rest; two batches are in flight, so that dating one overlaps searching
-    /// the other. The share of this thread adapts: it grows while this thread waits for the
-    /// other and shrinks while the other's results are ready before they are needed. The
-    /// output is the same as [`Tool::process`]'s.
+    /// search thread, which searches its first lines while this one searches the rest; two
+    /// batches are in flight, so that dating one overlaps searching the other. The share of
+    /// this thread adapts: it grows while this thread waits for the other and shrinks while
+    /// the other's results are ready before they are needed. The output is the same as
+    /// [`Tool::process`]'s.
     fn process_pipelined(
         &mut self,
         filter: &mut Filter,
@@ -1685,8 +1686,6 @@ mod tests {
         String::from_utf8(out).expect("utf-8 output")
     }
 
-    /// The grouped order is a permutation of the lines that puts lines of one kind together,
-    /// in log order within each kind.
     #[test]
     fn two_mut_gives_two_distinct_elements_in_the_order_asked() {
         let mut v = [1, 2, 3];
@@ -1697,6 +1696,8 @@ mod tests {
         assert!(two_mut(&mut v, 0, 3).is_none());
     }
 
+    /// The grouped order is a permutation of the lines that puts lines of one kind together,
+    /// in log order within each kind.
     #[test]
     fn grouper_orders_lines_by_kind() {
         let lines = [
@@ -1771,11 +1772,11 @@ mod tests {
     }
 
     /// The batched `-o` modes (one and two threads) print what the line-by-line mode prints,
-    /// with batches so small
-    /// that lines, reused dates and mlfid state cross many batch boundaries: every stock filter
-    /// of the installed fail2ban over its sample log followed by the benchmark line shapes
-    /// (`row` prints ids, times and every group of every failure), the template of the
-    /// acceptance test on sshd in all its modes, and a run that ends on an unknown time zone.
+    /// with batches so small that lines, reused dates and mlfid state cross many batch
+    /// boundaries: every stock filter of the installed fail2ban over its sample log followed by
+    /// the benchmark line shapes (`row` prints ids, times and every group of every failure),
+    /// the template of the acceptance test on sshd in all its modes, and a run that ends on an
+    /// unknown time zone.
     #[test]
     fn two_threads_print_the_same() {
         const LOGS: &str = "/usr/lib/python3/dist-packages/fail2ban/tests/files/logs";

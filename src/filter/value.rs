@@ -60,29 +60,9 @@ impl Deref for Value {
     }
 }
 
-impl From<&str> for Value {
-    fn from(s: &str) -> Value {
-        Value::new(s)
-    }
-}
-
 impl PartialEq for Value {
     fn eq(&self, other: &Value) -> bool {
         self.as_str() == other.as_str()
-    }
-}
-
-impl Eq for Value {}
-
-impl PartialEq<str> for Value {
-    fn eq(&self, other: &str) -> bool {
-        self.as_str() == other
-    }
-}
-
-impl PartialEq<&str> for Value {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
     }
 }
 
@@ -121,7 +101,7 @@ mod tests {
             let inline = matches!(v.0, Repr::Inline { .. });
             assert_eq!(inline, s.len() <= INLINE, "{s:?}");
         }
-        assert_eq!(Value::new("a"), Value::from("a"));
+        assert_eq!(Value::new("a"), Value::new("a"));
         assert_ne!(Value::new("a"), Value::new("b"));
         assert_eq!(
             std::mem::size_of::<Option<Value>>(),

@@ -578,8 +578,6 @@ fn clamp(hay: &str, pos: usize, endpos: usize) -> (&str, usize) {
     (hay, pos)
 }
 
-/// The translations of `ast`, and the tree the exact forms were written from (when they
-/// exist): `ast` itself, or its rewrite without conditionals and forward lookaheads.
 /// `tree` written as regex syntax for `target`.
 fn write(
     target: Target,
@@ -595,6 +593,8 @@ fn write(
     .emit(tree)
 }
 
+/// The translations of `ast`, and the tree the exact forms were written from (when they
+/// exist): `ast` itself, or its rewrite without conditionals and forward lookaheads.
 fn translate(ast: &Ast) -> (Translation, Option<Ast>) {
     let (exact_ast, marks) = match exact_tree(ast) {
         Some((tree, marks)) => (Some(tree), marks),
