@@ -753,7 +753,8 @@ impl<'a> Tool<'a> {
         }
         let batched = matches!(lines, Source::File(_)) && a.opts.out.is_some() && self.batch > 0;
         match (lines, batched.then(|| filter.searcher()).flatten()) {
-            (Source::File(r), Some(searcher)) if two_threads(&a.opts) => {
+            // The filter was compiled on two threads exactly when a second thread is wanted.
+            (Source::File(r), Some(searcher)) if settings.compile_threads => {
                 self.process_pipelined(&mut filter, searcher, &mut r.into_chunks(), w)
             }
             (Source::File(r), Some(searcher)) => {

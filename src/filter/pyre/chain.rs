@@ -34,6 +34,7 @@
 use std::sync::OnceLock;
 
 use regex_automata::dfa::{Automaton, StartKind, dense};
+use regex_automata::util::primitives::StateID;
 use regex_automata::{Anchored, Input, MatchKind, meta};
 
 use super::ast::{Assertion, Ast, GroupKind, Node, Repeat};
@@ -115,7 +116,7 @@ struct Anch {
 /// A compiled [`Anch`].
 #[derive(Debug, Clone)]
 enum Form {
-    Dense(Box<dense::DFA<Vec<u32>>>),
+    Dense(Box<Dense>),
     Meta(meta::Regex),
     /// `.+`, `\S*`, `[^:]+`, `\[?`, `\d{1,3}`...: alone, it matches the longest run of bytes of
     /// the class up to `max`, if that has at least `min` of them.
@@ -187,13 +188,13 @@ impl Anch {
             }
         };
         let Some((min, max)) = self.run else {
-            return Some(Form::Dense(Box::new(dfa)));
+            return Some(Form::Dense(Box::new(Dense::new(dfa))));
         };
         // The class is read off the DFA (the bytes of which it matches `min` copies, at least
         // one), so it is the set the emitted syntax means, escapes and all.
         let n = min.max(1);
         if n > 64 || max < n {
-            return Some(Form::Dense(Box::new(dfa)));
+            return Some(Form::Dense(Box::new(Dense::new(dfa))));
         }
         let mut set = [false; 256];
         for (b, slot) in set.iter_mut().enumerate() {
@@ -284,17 +285,78 @@ fn fewest_texts<'a>(texts: impl Iterator<Item = &'a [u8]>) -> Option<Vec<Vec<u8>
     (kept.len() <= MAX_TAILS).then_some(kept)
 }
 
-/// The end of the leftmost-first match of `dfa` starting exactly at `at` (with `earliest`, the
-/// end of the shortest one: enough to know there is one); `None` when the DFA gave up (it has
-/// no quit bytes as built, so only in theory). The search loop of regex-automata's
+/// A piece's fully built DFA, with what the first byte of the text settles on its own.
+#[derive(Debug, Clone)]
+struct Dense {
+    dfa: dense::DFA<Vec<u32>>,
+    /// For each byte, the outcome of a search whose text starts with it, when that byte alone
+    /// decides it; `None` when the DFA has no universal anchored start state (its start may
+    /// depend on the text around: pieces with assertions such as `\A`, `\b` or `(?m:$)`).
+    first: Option<Box<[First; 256]>>,
+}
+
+/// What the first byte of the text says of an anchored search (see [`Dense::first`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum First {
+    /// Nothing: the search walks the text.
+    Walk,
+    /// No match: the byte leads to the dead state (so there is no empty match either).
+    None,
+    /// Only the empty match: the byte leads to a match state (the match ended before it)
+    /// from which every byte leads to the dead state and the end of the text to no match.
+    /// Most optional pieces (`(?:\[)?`, `(?:::f{4,6}:)?`, sshd's `(?:error: )?`) are absent
+    /// from most lines: they cost a call, a start state and one step, and are settled here
+    /// instead.
+    Empty,
+}
+
+impl Dense {
+    fn new(dfa: dense::DFA<Vec<u32>>) -> Dense {
+        let first = dfa.universal_start_state(Anchored::Yes).map(|start| {
+            // The states the first byte leads to that end in an empty match only (few).
+            let mut ends: Vec<(StateID, bool)> = vec![];
+            let mut first = Box::new([First::Walk; 256]);
+            for (b, slot) in first.iter_mut().enumerate() {
+                let next = dfa.next_state(start, b as u8);
+                *slot = if dfa.is_dead_state(next) {
+                    First::None
+                } else if dfa.is_match_state(next) {
+                    let only = match ends.iter().find(|(s, _)| *s == next) {
+                        Some(&(_, only)) => only,
+                        None => {
+                            let only = (0..=255u8)
+                                .all(|c| dfa.is_dead_state(dfa.next_state(next, c)))
+                                && !dfa.is_match_state(dfa.next_eoi_state(next));
+                            ends.push((next, only));
+                            only
+                        }
+                    };
+                    if only { First::Empty } else { First::Walk }
+                } else {
+                    First::Walk
+                };
+            }
+            first
+        });
+        Dense { dfa, first }
+    }
+}
+
+/// The end of the leftmost-first match of `d`'s DFA starting exactly at `at` (with `earliest`,
+/// the end of the shortest one: enough to know there is one); `None` when the DFA gave up (it
+/// has no quit bytes as built, so only in theory). The search loop of regex-automata's
 /// `try_search_fwd` for an anchored search without a prefilter, without its set-up per call
-/// (the pieces are a few bytes long, so the set-up was most of the cost).
-fn dense_find(
-    dfa: &dense::DFA<Vec<u32>>,
-    hay: &[u8],
-    at: usize,
-    earliest: bool,
-) -> Option<Option<usize>> {
+/// (the pieces are a few bytes long, so the set-up was most of the cost), after the first
+/// byte's own verdict ([`Dense::first`]).
+fn dense_find(d: &Dense, hay: &[u8], at: usize, earliest: bool) -> Option<Option<usize>> {
+    if let (Some(first), Some(&b)) = (&d.first, hay.get(at)) {
+        match first[usize::from(b)] {
+            First::None => return Some(None),
+            First::Empty => return Some(Some(at)),
+            First::Walk => {}
+        }
+    }
+    let dfa = &d.dfa;
     let input = Input::new(hay).range(at..).anchored(Anchored::Yes);
     let mut sid = dfa.start_state_forward(&input).ok()?;
     let mut found = None;
@@ -987,5 +1049,81 @@ impl Split {
             }
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dense(syntax: &str) -> Dense {
+        match Anch::new(syntax.to_string()).compile() {
+            Some(Form::Dense(d)) => *d,
+            _ => panic!("{syntax}: no dense form"),
+        }
+    }
+
+    /// The first byte's verdict agrees with the walk it replaces, at every start of every
+    /// text, for whole and earliest searches; and it does settle the optional pieces it is
+    /// meant for.
+    #[test]
+    fn first_byte_verdicts_agree_with_the_walk() {
+        let pieces = [
+            r"(?:\[)?",
+            r"(?:(?:::(?:f){4,6}:))?",
+            r"(?m:$)",
+            r"(?:(?:(?:(?:error|fatal)): (?:(?:PAM: ))?))?",
+            r"(?:(?:(?:(?:[0-9]){1,3}\.)){3}(?:[0-9]){1,3})",
+            r"(?: (?:port (?:[0-9])+|on (?:[^ ])+)){0,2}",
+            r"\A[iI](?:llegal|nvalid) user ",
+            r"(?:[^:\x80-\xFF])+",
+            r"a*",
+            r"(?:)",
+            r"\b(?:ab)",
+        ];
+        let texts: [&[u8]; 8] = [
+            b"",
+            b"\n",
+            b"[1.2.3.4] port 22\n",
+            b"::ffff:10.0.0.1 port 7 on eth0\n",
+            b"error: PAM: fatal\n",
+            b"Invalid user x from ab",
+            b"aaa:b \xFF\x80",
+            b"fatal: Illegal user ",
+        ];
+        for p in pieces {
+            let with = dense(p);
+            let without = Dense {
+                first: None,
+                ..with.clone()
+            };
+            for t in texts {
+                for at in 0..=t.len() {
+                    for earliest in [false, true] {
+                        assert_eq!(
+                            dense_find(&with, t, at, earliest),
+                            dense_find(&without, t, at, earliest),
+                            "{p} on {:?} at {at}, earliest {earliest}",
+                            String::from_utf8_lossy(t)
+                        );
+                    }
+                }
+            }
+        }
+        let verdict = |p: &str, b: u8| dense(p).first.map(|f| f[usize::from(b)]);
+        assert_eq!(verdict(r"(?:\[)?", b'x'), Some(First::Empty));
+        assert_eq!(verdict(r"(?:\[)?", b'['), Some(First::Walk));
+        let pref = r"(?:(?:(?:(?:error|fatal)): (?:(?:PAM: ))?))?";
+        assert_eq!(verdict(pref, b'F'), Some(First::Empty));
+        assert_eq!(verdict(pref, b'f'), Some(First::Walk));
+        assert_eq!(
+            verdict(r"[iI](?:llegal|nvalid) user ", b'F'),
+            Some(First::None)
+        );
+        assert_eq!(verdict(r"(?:(?:::(?:f){4,6}:))?", b'1'), Some(First::Empty));
+        // Pieces with assertions have no universal start state: no verdicts.
+        assert_eq!(verdict(r"\A[iI](?:llegal|nvalid) user ", b'F'), None);
+        assert_eq!(verdict(r"(?m:$)", b'\n'), None);
+        assert_eq!(verdict(r"\b(?:ab)", b'a'), None);
     }
 }
