@@ -169,6 +169,9 @@ impl Anch {
                 dense::Config::new()
                     .match_kind(MatchKind::LeftmostFirst)
                     .start_kind(StartKind::Anchored)
+                    // `dense_find` walks every byte: accelerated states would only be more
+                    // special states to branch on (and more work to build).
+                    .accelerate(false)
                     .dfa_size_limit(Some(DENSE_LIMIT))
                     .determinize_size_limit(Some(DENSE_LIMIT)),
             )
