@@ -646,6 +646,42 @@ struct Gates {
     /// The prefregex composed with each failregex, run anchored on the line before the
     /// prefregex (first-match mode with one-line buffers only; see `super::composed`).
     line: Option<ComposedGate>,
+    later: LaterStarts,
+}
+
+/// For each failregex, the texts one of which starts every match, on ASCII text, of every
+/// failregex after it ([`pyre::Regex::ascii_starts`]), when each of them has such a list;
+/// made on first use and shared by the filter's searchers. A nofail-forget candidate whose
+/// text starts with none of them need not be confirmed: whether it matches or not, no
+/// failregex yields a failure when its connection has no cached entry (see
+/// [`Filter::forget_shortcut`]).
+#[derive(Debug, Clone)]
+struct LaterStarts(Arc<[OnceLock<Option<Starts>>]>);
+
+/// Texts one of which starts every match (see [`LaterStarts`]).
+type Starts = Vec<Vec<u8>>;
+
+impl LaterStarts {
+    fn new(n: usize) -> LaterStarts {
+        LaterStarts((0..n).map(|_| OnceLock::new()).collect())
+    }
+
+    /// Whether no failregex after `i` of `list` can match `text` (false: not known).
+    fn none_after(&self, list: &[CompiledRegex], i: usize, text: &str) -> bool {
+        let Some(cell) = self.0.get(i) else {
+            return false;
+        };
+        let starts = cell.get_or_init(|| {
+            let mut all = Vec::new();
+            for r in list.get(i + 1..)? {
+                all.extend(r.regex.ascii_starts()?);
+            }
+            Some(all)
+        });
+        starts.as_ref().is_some_and(|starts| {
+            text.is_ascii() && !starts.iter().any(|t| text.as_bytes().starts_with(t))
+        })
+    }
 }
 
 /// Whether the content gate has been asked about the text the failregexes see.
@@ -772,9 +808,12 @@ pub(crate) struct Memo {
     /// `fail_caps`.
     fail: Option<usize>,
     fail_caps: pyre::Captures,
-    /// Instead of `fail`: the first failregex that matches is this one, a nofail-forget regex
-    /// ([`CompiledRegex::nofail_forget`]), and its groups were not taken: they are needed
-    /// only when the line's connection has a cached entry, which the engine knows.
+    /// Instead of `fail`: the line gate's first candidate, a nofail-forget regex
+    /// ([`CompiledRegex::nofail_forget`]), and either it is the first failregex that matches
+    /// or no failregex matches (none after it can: [`LaterStarts`]; then whether it matches
+    /// was not asked). Its groups were not taken: they are needed only when the line's
+    /// connection has a cached entry, which the engine knows, and then it searches again
+    /// from this regex on.
     deferred: Option<usize>,
 }
 
@@ -818,6 +857,7 @@ pub(crate) struct Searcher {
     prefregex: Option<CompiledRegex>,
     failregex: Vec<CompiledRegex>,
     content: ContentGate,
+    later: LaterStarts,
     text: String,
     cur_text: String,
     cands: Vec<bool>,
@@ -881,9 +921,13 @@ impl Searcher {
         };
         // No failregex before the line gate's first candidate can match: when that one is a
         // nofail-forget regex that matches, whether its groups are needed depends on the
-        // engine's state, so only the match is established here.
+        // engine's state, so only the match is established here; when no failregex after it
+        // can match, not even that (see `Memo::deferred`).
         if let Some(i) = first.filter(|&i| self.failregex[i].nofail_forget) {
-            if memo.pref_found && self.failregex[i].regex.is_match(cur) {
+            if memo.pref_found
+                && (self.later.none_after(&self.failregex, i, cur)
+                    || self.failregex[i].regex.is_match(cur))
+            {
                 memo.deferred = Some(i);
                 return;
             }
@@ -1301,6 +1345,7 @@ impl Filter {
         let gates = Gates {
             content: ContentGate::default(),
             line,
+            later: LaterStarts::new(failregex.len()),
         };
         Ok(Filter {
             prefregex,
@@ -1496,7 +1541,9 @@ impl Filter {
     /// Whether the nofail-forget shortcut may be taken ([`CompiledRegex::nofail_forget`]):
     /// when the line's connection has no live cached entry, the match would be dropped by
     /// `merge_failure` (a new dict both nofail and forget) and change nothing but the
-    /// one-line buffer, which every hit empties, so whether it matches is all that is needed.
+    /// one-line buffer, which every hit empties, so whether it matches is all that is needed;
+    /// and when no failregex after it can match ([`LaterStarts`]), not even that: a line
+    /// without a hit changes nothing either.
     /// That holds in first-match mode with one-line buffers, without ignoreregexes (they
     /// would be asked about the match) and unless an undated line is dated now.
     fn forget_shortcut(&self, date: Option<f64>, no_date: bool) -> bool {
@@ -1506,8 +1553,8 @@ impl Filter {
             && !(no_date && date.is_none() && self.settings.undated_is_now)
     }
 
-    /// Whether the line `(prefix, suffix)` with its memo is a deferred nofail-forget match
-    /// (`Memo::deferred`) whose connection has no live cached entry: the shortcut of
+    /// Whether the line `(prefix, suffix)` with its memo has a deferred nofail-forget
+    /// candidate (`Memo::deferred`) whose connection has no live cached entry: the shortcut of
     /// `find_failure_with`, taken before the line is copied. An expired entry of the
     /// connection is dropped, as the lookup there would.
     fn forgettable(&mut self, m: &Memo, d: &Dated, prefix: &str, suffix: &str, now: f64) -> bool {
@@ -1566,6 +1613,7 @@ impl Filter {
             prefregex: self.prefregex.clone(),
             failregex: self.failregex.clone(),
             content: self.gates.content.clone(),
+            later: self.gates.later.clone(),
             text: String::new(),
             cur_text: String::new(),
             cands: Vec::new(),
@@ -1760,7 +1808,11 @@ impl Filter {
             let uncached = self.forget_shortcut(date, no_date)
                 && group(&pre_groups, keys().mlfid)
                     .is_some_and(|m| self.mlfid.get(m, now).is_none());
-            if uncached && self.failregex[i].regex.is_match(cur) {
+            // When no failregex after it can match, whether it matches changes nothing.
+            if uncached
+                && (self.gates.later.none_after(&self.failregex, i, cur)
+                    || self.failregex[i].regex.is_match(cur))
+            {
                 self.line_buffer.clear();
                 return;
             }
@@ -2112,6 +2164,51 @@ mod tests {
         d.set_str(b, "y");
         assert_eq!(d.groups.len(), 1);
         assert_eq!(d.get("user"), Some("y"));
+    }
+
+    /// A nofail-forget candidate goes unconfirmed only when no later failregex can match:
+    /// the starts of anchored patterns are listed, an unanchored or open-ended pattern after
+    /// it, or non-ASCII text, rules nothing out.
+    #[test]
+    fn later_starts_rule_out_only_what_cannot_match() {
+        let list: Vec<CompiledRegex> = [
+            r"^Received disconnect from <HOST>: 11:",
+            r"^(Connection (?:closed|reset)|Disconnected) by <HOST>",
+            r"^Accepted \w+ for \S+ from <HOST>",
+            r"error: (?:PAM: )?auth from <HOST>",
+            r"^<F-USER>\S+</F-USER> from <HOST>",
+        ]
+        .iter()
+        .map(|r| CompiledRegex::new(r, false, false).expect("compiles"))
+        .collect();
+        let starts = |i: usize| list[i].regex.ascii_starts();
+        let all_start = |v: Option<Vec<Vec<u8>>>, with: &[&str]| {
+            v.is_some_and(|v| {
+                !v.is_empty()
+                    && v.iter().all(|l| {
+                        with.iter()
+                            .any(|w| l.starts_with(w.as_bytes()) || w.as_bytes().starts_with(l))
+                    })
+            })
+        };
+        assert!(all_start(starts(0), &["Received disconnect from "]));
+        assert!(all_start(
+            starts(1),
+            &["Connection closed", "Connection reset", "Disconnected"]
+        ));
+        assert!(all_start(starts(2), &["Accepted "]));
+        assert_eq!(starts(3), None);
+        assert_eq!(starts(4), None);
+        let three = &list[..3];
+        let later = LaterStarts::new(three.len());
+        assert!(later.none_after(three, 0, "Received disconnect from 10.0.0.1: 11: bye\n"));
+        assert!(later.none_after(three, 1, "Received disconnect from 10.0.0.1: 11: bye\n"));
+        assert!(!later.none_after(three, 0, "Disconnected by 10.0.0.1\n"));
+        assert!(!later.none_after(three, 0, "Received d\u{e9}connexion\n"));
+        assert!(later.none_after(three, 2, "anything\n"));
+        let five = LaterStarts::new(list.len());
+        assert!(!five.none_after(&list, 0, "Received disconnect from 10.0.0.1: 11: bye\n"));
+        assert!(!five.none_after(&list, 3, "Received disconnect from 10.0.0.1: 11: bye\n"));
     }
 
     #[test]

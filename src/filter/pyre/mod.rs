@@ -376,6 +376,31 @@ impl Regex {
         }
     }
 
+    /// Texts one of which starts every match on ASCII text, when the pattern matches only at
+    /// the start of the text (`\A`, or `^` without MULTILINE) and regex-syntax's prefix
+    /// extractor finds a finite list of them, none empty; `None` otherwise. Read off the
+    /// ASCII gate form (a superset of the matches), with lookahead marker bytes left out.
+    pub(crate) fn ascii_starts(&self) -> Option<Vec<Vec<u8>>> {
+        use regex_syntax::hir::Look;
+        use regex_syntax::hir::literal::{ExtractKind, Extractor};
+        let hir = regex_syntax::ParserBuilder::new()
+            .unicode(false)
+            .utf8(false)
+            .build()
+            .parse(&self.translation.ascii_gate)
+            .ok()?;
+        if !hir.properties().look_set_prefix().contains(Look::Start) {
+            return None;
+        }
+        let seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
+        let starts: Vec<Vec<u8>> = seq
+            .literals()?
+            .iter()
+            .map(|l| l.as_bytes().iter().copied().filter(|&b| b < 0xF8).collect())
+            .collect();
+        (!starts.iter().any(Vec::is_empty)).then_some(starts)
+    }
+
     /// Groups that take part in every match with a non-empty span (a sound subset: groups
     /// in sequence from the top of the pattern, outside alternations, repetitions and
     /// conditionals).
