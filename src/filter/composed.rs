@@ -70,9 +70,11 @@ impl Form {
     /// that matches at all. The loop of regex-automata's `find_fwd` for an anchored
     /// leftmost-first search: match states come one byte late, and the last one seen before
     /// the dead state or the end wins.
-    fn first_of(&mut self, parts: [&[u8]; 3]) -> Result<Option<usize>, Stop> {
-        let sid = self.start()?;
-        self.walk(sid, None, parts)
+    fn first_of(&mut self, parts: [&[u8]; 3]) -> Walked {
+        match self.start() {
+            Ok(sid) => self.walk(sid, None, parts, 0),
+            Err(e) => (Err(e), None),
+        }
     }
 
     fn start(&mut self) -> Result<LazyStateID, Stop> {
@@ -83,29 +85,37 @@ impl Form {
     }
 
     /// [`Form::first_of`] from state `sid`, with `found` the pattern of the last match state
-    /// seen before it.
+    /// seen before it and `read` bytes read before it.
     fn walk(
         &mut self,
         mut sid: LazyStateID,
         mut found: Option<usize>,
         parts: [&[u8]; 3],
-    ) -> Result<Option<usize>, Stop> {
+        mut read: usize,
+    ) -> Walked {
         let (dfa, cache) = (&self.dfa, &mut self.cache);
         for part in parts {
             for &b in part {
-                sid = dfa.next_state(cache, sid, b).map_err(|_| Stop::GaveUp)?;
+                sid = match dfa.next_state(cache, sid, b) {
+                    Ok(sid) => sid,
+                    Err(_) => return (Err(Stop::GaveUp), None),
+                };
+                read += 1;
                 if sid.is_tagged() {
                     if let Some(end) = Self::tagged(dfa, cache, sid).settle(&mut found) {
-                        return end;
+                        return (end, Some(read));
                     }
                 }
             }
         }
-        let eoi = dfa.next_eoi_state(cache, sid).map_err(|_| Stop::GaveUp)?;
+        let eoi = match dfa.next_eoi_state(cache, sid) {
+            Ok(eoi) => eoi,
+            Err(_) => return (Err(Stop::GaveUp), None),
+        };
         if eoi.is_match() {
             found = Some(dfa.match_pattern(cache, eoi, 0).as_usize());
         }
-        Ok(found)
+        (Ok(found), None)
     }
 
     fn tagged(dfa: &DFA, cache: &Cache, sid: LazyStateID) -> Tag {
@@ -123,10 +133,10 @@ impl Form {
     /// [`Form::first_of`] of the texts `a + "\n"` and `b + "\n"`, walked side by side while
     /// both last: each step's two table loads do not depend on each other, so the processor
     /// overlaps them (a lone walk waits for each load before the next).
-    fn first_of_pair(&mut self, a: &[u8], b: &[u8]) -> [Result<Option<usize>, Stop>; 2] {
+    fn first_of_pair(&mut self, a: &[u8], b: &[u8]) -> [Walked; 2] {
         let start = match self.start() {
             Ok(s) => s,
-            Err(_) => return [Err(Stop::GaveUp), Err(Stop::GaveUp)],
+            Err(_) => return [(Err(Stop::GaveUp), None), (Err(Stop::GaveUp), None)],
         };
         let (mut sa, mut sb) = (start, start);
         let (mut fa, mut fb) = (None, None);
@@ -137,7 +147,7 @@ impl Form {
             let next_a = dfa.next_state(cache, sa, a[i]);
             let next_b = dfa.next_state(cache, sb, b[i]);
             let (Ok(na), Ok(nb)) = (next_a, next_b) else {
-                return [Err(Stop::GaveUp), Err(Stop::GaveUp)];
+                return [(Err(Stop::GaveUp), None), (Err(Stop::GaveUp), None)];
             };
             (sa, sb) = (na, nb);
             i += 1;
@@ -149,14 +159,18 @@ impl Form {
             let end_b = Self::tagged(dfa, cache, sb).settle(&mut fb);
             match (end_a, end_b) {
                 (None, None) => {}
-                (Some(ra), None) => return [ra, self.walk(sb, fb, [&b[i..], b"\n", b""])],
-                (None, Some(rb)) => return [self.walk(sa, fa, [&a[i..], b"\n", b""]), rb],
-                (Some(ra), Some(rb)) => return [ra, rb],
+                (Some(ra), None) => {
+                    return [(ra, Some(i)), self.walk(sb, fb, [&b[i..], b"\n", b""], i)];
+                }
+                (None, Some(rb)) => {
+                    return [self.walk(sa, fa, [&a[i..], b"\n", b""], i), (rb, Some(i))];
+                }
+                (Some(ra), Some(rb)) => return [(ra, Some(i)), (rb, Some(i))],
             }
         }
         [
-            self.walk(sa, fa, [&a[i..], b"\n", b""]),
-            self.walk(sb, fb, [&b[i..], b"\n", b""]),
+            self.walk(sa, fa, [&a[i..], b"\n", b""], i),
+            self.walk(sb, fb, [&b[i..], b"\n", b""], i),
         ]
     }
 }
@@ -184,7 +198,12 @@ impl Tag {
     }
 }
 
+/// A walk's answer, with the number of bytes it read when it ended before the end of the
+/// text (`None`: it read them all, or gave up).
+type Walked = (Result<Option<usize>, Stop>, Option<usize>);
+
 /// Why [`Form::first_of`] has no answer.
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Stop {
     /// A byte the ASCII form does not read: the Unicode form judges the line.
     NotAscii,
@@ -202,6 +221,41 @@ pub(crate) struct ComposedGate {
     unicode: Option<Option<Form>>,
     /// Failregexes the composition cannot judge: always candidates.
     always: Vec<usize>,
+    early: Early,
+}
+
+/// The last line the ASCII form's walk ended early on (before the line's end), for the lines
+/// after it that begin with the bytes that walk read: the walk is deterministic, so such a
+/// line gets its answer without a walk. Lines are judged grouped by kind, and the lines of
+/// other programs end early (`host CRON[`, `host systemd`...), so most of them are answered
+/// here.
+#[derive(Debug, Default)]
+struct Early {
+    read: Vec<u8>,
+    answer: Option<Result<Option<usize>, Stop>>,
+}
+
+impl Early {
+    /// Only walks that read at most this many bytes are kept: the comparison costs a
+    /// fraction of the walk it saves.
+    const MAX: usize = 32;
+
+    /// The answer for `line` (the text after the date; no prefix), if it begins with the
+    /// bytes the kept walk read.
+    fn answer(&self, line: &[u8]) -> Option<Result<Option<usize>, Stop>> {
+        let answer = self.answer?;
+        line.starts_with(&self.read).then_some(answer)
+    }
+
+    /// Keeps the walk `w` of `line` if it ended early on a byte of the line.
+    fn keep(&mut self, line: &[u8], w: &Walked) {
+        let (answer, Some(read)) = *w else { return };
+        if read <= line.len().min(Self::MAX) && answer != Err(Stop::GaveUp) {
+            self.read.clear();
+            self.read.extend_from_slice(&line[..read]);
+            self.answer = Some(answer);
+        }
+    }
 }
 
 impl std::fmt::Debug for ComposedGate {
@@ -274,6 +328,7 @@ impl ComposedGate {
             unicode_syntax: unicode,
             unicode: None,
             always,
+            early: Early::default(),
         })
     }
 
@@ -285,6 +340,7 @@ impl ComposedGate {
             unicode_syntax: self.unicode_syntax.clone(),
             unicode: self.unicode.as_ref().map(|u| u.as_ref().map(Form::fork)),
             always: self.always.clone(),
+            early: Early::default(),
         }
     }
 
@@ -294,7 +350,19 @@ impl ComposedGate {
     /// judges before any non-ASCII byte gets the Unicode form's verdict).
     pub(crate) fn judge(&mut self, prefix: &str, suffix: &str) -> Verdict {
         let parts = [prefix.as_bytes(), suffix.as_bytes(), b"\n"];
-        let ascii = self.ascii.first_of(parts);
+        let ascii = if prefix.is_empty() {
+            let line = suffix.as_bytes();
+            match self.early.answer(line) {
+                Some(answer) => answer,
+                None => {
+                    let w = self.ascii.first_of(parts);
+                    self.early.keep(line, &w);
+                    w.0
+                }
+            }
+        } else {
+            self.ascii.first_of(parts).0
+        };
         self.finish(ascii, parts)
     }
 
@@ -304,7 +372,26 @@ impl ComposedGate {
         if !(a.0.is_empty() && b.0.is_empty()) {
             return [self.judge(a.0, a.1), self.judge(b.0, b.1)];
         }
-        let [ra, rb] = self.ascii.first_of_pair(a.1.as_bytes(), b.1.as_bytes());
+        let (la, lb) = (a.1.as_bytes(), b.1.as_bytes());
+        let [ra, rb] = match (self.early.answer(la), self.early.answer(lb)) {
+            (Some(ra), Some(rb)) => [ra, rb],
+            (Some(ra), None) => {
+                let wb = self.ascii.first_of([b"", lb, b"\n"]);
+                self.early.keep(lb, &wb);
+                [ra, wb.0]
+            }
+            (None, Some(rb)) => {
+                let wa = self.ascii.first_of([b"", la, b"\n"]);
+                self.early.keep(la, &wa);
+                [wa.0, rb]
+            }
+            (None, None) => {
+                let [wa, wb] = self.ascii.first_of_pair(la, lb);
+                self.early.keep(la, &wa);
+                self.early.keep(lb, &wb);
+                [wa.0, wb.0]
+            }
+        };
         [
             self.finish(ra, [b"", a.1.as_bytes(), b"\n"]),
             self.finish(rb, [b"", b.1.as_bytes(), b"\n"]),
@@ -326,7 +413,7 @@ impl ComposedGate {
             Some(f) => f,
             None => return Verdict::Unknown,
         };
-        match form.first_of(parts) {
+        match form.first_of(parts).0 {
             Ok(first) => self.verdict(first),
             // The Unicode form has no quit bytes: only a DFA that gave up.
             Err(_) => Verdict::Unknown,
@@ -462,6 +549,77 @@ mod tests {
 
     fn first(g: &mut ComposedGate, line: &str) -> Verdict {
         g.judge(line, "")
+    }
+
+    /// A line judged from the last early-ended walk gets the verdict a walk of its own gives,
+    /// one by one and in pairs: lines that begin with the bytes that walk read, lines that
+    /// differ inside them, lines that are shorter, and lines after a non-ASCII walk.
+    #[test]
+    fn early_answers_agree_with_walks() {
+        let fails = [
+            r"^Failed \S+ for (?P<user>\S+) from (?P<ip4>[\d.]+)",
+            r"^Invalid user (?P<user>\S*) from (?P<ip4>[\d.]+)",
+            r"^Connection closed",
+        ];
+        let lines = [
+            "host CRON[1]: session opened",
+            "host CRON[2]: session closed",
+            "host CRON",
+            "host CR",
+            "host Connection closed by 1.2.3.4",
+            "host Connection reset",
+            "host Connectio",
+            "host sshd[1]: Failed password for root from 1.2.3.4",
+            "host sshd[1]: Failed password",
+            "host sshd[2]: Invalid user x from 1.2.3.4",
+            "host sshd[2]: Invalid user \u{e9} from 1.2.3.4",
+            "host sshd[2]: Invalid user \u{e9}",
+            "host sshd[2]: Invalid",
+            "hos",
+            "",
+            "host CRON[3]: session opened",
+        ];
+        let fresh = |line: &str| {
+            let mut g = ComposedGate::new(Some(PRE), &fails).expect("composable");
+            g.judge("", line)
+        };
+        let want: Vec<Verdict> = lines.iter().map(|l| fresh(l)).collect();
+        for order in [false, true] {
+            let mut seq: Vec<usize> = (0..lines.len()).collect();
+            if order {
+                seq.reverse();
+            }
+            let mut g = ComposedGate::new(Some(PRE), &fails).expect("composable");
+            for &i in &seq {
+                assert_eq!(g.judge("", lines[i]), want[i], "{:?}", lines[i]);
+            }
+            let mut g = ComposedGate::new(Some(PRE), &fails).expect("composable");
+            for p in seq.chunks(2) {
+                let (i, j) = (p[0], p[p.len() - 1]);
+                let got = g.judge_pair(("", lines[i]), ("", lines[j]));
+                assert_eq!(got, [want[i], want[j]], "{:?} {:?}", lines[i], lines[j]);
+            }
+            // Every line after every other: a kept walk meets every line.
+            for &i in &seq {
+                for &j in &seq {
+                    let mut g = ComposedGate::new(Some(PRE), &fails).expect("composable");
+                    g.judge("", lines[i]);
+                    assert_eq!(
+                        g.judge("", lines[j]),
+                        want[j],
+                        "{:?} after {:?}",
+                        lines[j],
+                        lines[i]
+                    );
+                }
+            }
+        }
+        assert_eq!(want[0], Verdict::Reject);
+        assert_eq!(want[4], Verdict::First(2));
+        // The second CRON line is answered without a walk.
+        let mut g = ComposedGate::new(Some(PRE), &fails).expect("composable");
+        g.judge("", lines[0]);
+        assert_eq!(g.early.answer(lines[1].as_bytes()), Some(Ok(None)));
     }
 
     #[test]
