@@ -231,7 +231,9 @@ pub(crate) struct ComposedGate {
 /// here.
 #[derive(Debug, Default)]
 struct Early {
+    /// The bytes the kept walk read (the first bytes of its line).
     read: Vec<u8>,
+    /// Its answer; `None` until a walk is kept.
     answer: Option<Result<Option<usize>, Stop>>,
 }
 
