@@ -682,6 +682,13 @@ impl LaterStarts {
             text.is_ascii() && !starts.iter().any(|t| text.as_bytes().starts_with(t))
         })
     }
+
+    /// Whether the nofail-forget candidate `i` of `list` settles `text` when its connection
+    /// has no cached entry: no failregex after it can match, or it matches (see
+    /// [`Filter::forget_shortcut`]).
+    fn settles(&self, list: &[CompiledRegex], i: usize, text: &str) -> bool {
+        self.none_after(list, i, text) || list[i].regex.is_match(text)
+    }
 }
 
 /// Whether the content gate has been asked about the text the failregexes see.
@@ -833,7 +840,7 @@ impl Default for Memo {
 
 impl Memo {
     /// Makes this a memo of no match (its buffers are kept).
-    pub(crate) fn reset(&mut self) {
+    fn reset(&mut self) {
         self.verdict = Verdict::Reject;
         self.pref_found = false;
         self.fail = None;
@@ -924,10 +931,7 @@ impl Searcher {
         // engine's state, so only the match is established here; when no failregex after it
         // can match, not even that (see `Memo::deferred`).
         if let Some(i) = first.filter(|&i| self.failregex[i].nofail_forget) {
-            if memo.pref_found
-                && (self.later.none_after(&self.failregex, i, cur)
-                    || self.failregex[i].regex.is_match(cur))
-            {
+            if memo.pref_found && self.later.settles(&self.failregex, i, cur) {
                 memo.deferred = Some(i);
                 return;
             }
@@ -1808,11 +1812,7 @@ impl Filter {
             let uncached = self.forget_shortcut(date, no_date)
                 && group(&pre_groups, keys().mlfid)
                     .is_some_and(|m| self.mlfid.get(m, now).is_none());
-            // When no failregex after it can match, whether it matches changes nothing.
-            if uncached
-                && (self.gates.later.none_after(&self.failregex, i, cur)
-                    || self.failregex[i].regex.is_match(cur))
-            {
+            if uncached && self.gates.later.settles(&self.failregex, i, cur) {
                 self.line_buffer.clear();
                 return;
             }

@@ -297,10 +297,9 @@ impl Batch {
     ) {
         let lines = &self.lines[range];
         let parts = |l: &BatchLine| l.dated.split(&self.text[l.text.0..l.text.1]);
-        // The memos of the last batch are made again (their capture buffers are reused); each
-        // is reset first, so that one the loops below missed could only read as no match.
+        // The memos of the last batch are made again (their capture buffers are reused): the
+        // order is a permutation of the lines, so each is made (and reset first) exactly once.
         memos.resize_with(lines.len(), Memo::default);
-        memos.iter_mut().for_each(Memo::reset);
         let order = grouper.order(lines.iter().map(|l| parts(l).1.as_bytes()));
         let mut pairs = order.chunks_exact(2);
         for pair in &mut pairs {

@@ -247,12 +247,7 @@ const MAX_TAILS: usize = 4;
 /// another of the list is dropped.
 fn tail_literals(syntax: &str) -> Option<Vec<Vec<u8>>> {
     use regex_syntax::hir::literal::{ExtractKind, Extractor};
-    let hir = regex_syntax::ParserBuilder::new()
-        .unicode(false)
-        .utf8(false)
-        .build()
-        .parse(syntax)
-        .ok()?;
+    let hir = super::ascii_hir(syntax)?;
     let seq = Extractor::new()
         .kind(ExtractKind::Suffix)
         .limit_class(1)
@@ -583,7 +578,7 @@ fn leading_literal(nodes: &[Node]) -> Vec<u8> {
 }
 
 /// Marker bytes (see `mark.rs`) are the bytes that never occur in UTF-8.
-fn is_marker(b: u8) -> bool {
+pub(super) fn is_marker(b: u8) -> bool {
     b >= 0xF8
 }
 

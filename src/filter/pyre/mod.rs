@@ -383,12 +383,7 @@ impl Regex {
     pub(crate) fn ascii_starts(&self) -> Option<Vec<Vec<u8>>> {
         use regex_syntax::hir::Look;
         use regex_syntax::hir::literal::{ExtractKind, Extractor};
-        let hir = regex_syntax::ParserBuilder::new()
-            .unicode(false)
-            .utf8(false)
-            .build()
-            .parse(&self.translation.ascii_gate)
-            .ok()?;
+        let hir = ascii_hir(&self.translation.ascii_gate)?;
         if !hir.properties().look_set_prefix().contains(Look::Start) {
             return None;
         }
@@ -396,7 +391,13 @@ impl Regex {
         let starts: Vec<Vec<u8>> = seq
             .literals()?
             .iter()
-            .map(|l| l.as_bytes().iter().copied().filter(|&b| b < 0xF8).collect())
+            .map(|l| {
+                l.as_bytes()
+                    .iter()
+                    .copied()
+                    .filter(|&b| !chain::is_marker(b))
+                    .collect()
+            })
             .collect();
         (!starts.iter().any(Vec::is_empty)).then_some(starts)
     }
@@ -601,6 +602,17 @@ fn clamp(hay: &str, pos: usize, endpos: usize) -> (&str, usize) {
         pos -= 1;
     }
     (hay, pos)
+}
+
+/// The tree regex-syntax reads from ASCII-form syntax written by `emit` (no Unicode classes,
+/// any bytes), for literal extraction.
+fn ascii_hir(syntax: &str) -> Option<regex_syntax::hir::Hir> {
+    regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(syntax)
+        .ok()
 }
 
 /// `tree` written as regex syntax for `target`.
