@@ -353,22 +353,19 @@ impl ComposedGate {
     pub(crate) fn judge(&mut self, prefix: &str, suffix: &str) -> Verdict {
         let parts = [prefix.as_bytes(), suffix.as_bytes(), b"\n"];
         let ascii = if prefix.is_empty() {
-            self.ascii_first_of(suffix.as_bytes())
+            let line = suffix.as_bytes();
+            match self.early.answer(line) {
+                Some(answer) => answer,
+                None => {
+                    let w = self.ascii.first_of(parts);
+                    self.early.keep(line, &w);
+                    w.0
+                }
+            }
         } else {
             self.ascii.first_of(parts).0
         };
         self.finish(ascii, parts)
-    }
-
-    /// The ASCII form's answer for the line `line + "\n"` (no prefix): the kept early walk's,
-    /// or a walk's (kept if it ends early).
-    fn ascii_first_of(&mut self, line: &[u8]) -> Result<Option<usize>, Stop> {
-        if let Some(answer) = self.early.answer(line) {
-            return answer;
-        }
-        let w = self.ascii.first_of([b"", line, b"\n"]);
-        self.early.keep(line, &w);
-        w.0
     }
 
     /// [`ComposedGate::judge`] of two lines `(prefix, suffix)` at once (see
@@ -380,8 +377,16 @@ impl ComposedGate {
         let (la, lb) = (a.1.as_bytes(), b.1.as_bytes());
         let [ra, rb] = match (self.early.answer(la), self.early.answer(lb)) {
             (Some(ra), Some(rb)) => [ra, rb],
-            (Some(ra), None) => [ra, self.ascii_first_of(lb)],
-            (None, Some(rb)) => [self.ascii_first_of(la), rb],
+            (Some(ra), None) => {
+                let wb = self.ascii.first_of([b"", lb, b"\n"]);
+                self.early.keep(lb, &wb);
+                [ra, wb.0]
+            }
+            (None, Some(rb)) => {
+                let wa = self.ascii.first_of([b"", la, b"\n"]);
+                self.early.keep(la, &wa);
+                [wa.0, rb]
+            }
             (None, None) => {
                 let [wa, wb] = self.ascii.first_of_pair(la, lb);
                 self.early.keep(la, &wa);

@@ -682,13 +682,6 @@ impl LaterStarts {
             text.is_ascii() && !starts.iter().any(|t| text.as_bytes().starts_with(t))
         })
     }
-
-    /// Whether the nofail-forget candidate `i` of `list` settles `text` when its connection
-    /// has no cached entry: no failregex after it can match, or it matches (see
-    /// [`Filter::forget_shortcut`]).
-    fn settles(&self, list: &[CompiledRegex], i: usize, text: &str) -> bool {
-        self.none_after(list, i, text) || list[i].regex.is_match(text)
-    }
 }
 
 /// Whether the content gate has been asked about the text the failregexes see.
@@ -931,7 +924,10 @@ impl Searcher {
         // engine's state, so only the match is established here; when no failregex after it
         // can match, not even that (see `Memo::deferred`).
         if let Some(i) = first.filter(|&i| self.failregex[i].nofail_forget) {
-            if memo.pref_found && self.later.settles(&self.failregex, i, cur) {
+            if memo.pref_found
+                && (self.later.none_after(&self.failregex, i, cur)
+                    || self.failregex[i].regex.is_match(cur))
+            {
                 memo.deferred = Some(i);
                 return;
             }
@@ -1812,7 +1808,11 @@ impl Filter {
             let uncached = self.forget_shortcut(date, no_date)
                 && group(&pre_groups, keys().mlfid)
                     .is_some_and(|m| self.mlfid.get(m, now).is_none());
-            if uncached && self.gates.later.settles(&self.failregex, i, cur) {
+            // When no failregex after it can match, whether it matches changes nothing.
+            if uncached
+                && (self.gates.later.none_after(&self.failregex, i, cur)
+                    || self.failregex[i].regex.is_match(cur))
+            {
                 self.line_buffer.clear();
                 return;
             }
